@@ -1,0 +1,34 @@
+# tbconform: `make conformance` runs the suite against the embedded sandbox; `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install conformance test test-heavy bench specs clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+conformance: $(STAMP)
+	$(BIN)/tbconform run --report-dir reports/latest
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-heavy: $(STAMP)
+	$(BIN)/python -m pytest -q -m heavy --run-heavy
+
+bench: $(STAMP)
+	$(BIN)/python bench/seed_bench.py
+	$(BIN)/python bench/sandbox_bench.py
+
+specs: $(STAMP)
+	$(BIN)/python -m specs.oneroster._generate
+
+clean:
+	rm -rf $(VENV) reports/latest build *.egg-info

@@ -1,0 +1,144 @@
+"""`tbconform` command line: mock, seed, run, report.
+
+Usage errors print one line and exit 2; conformance failures exit 1.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad flag or environment value: one line to stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage + exits 2; we want one line
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a number, got {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {value}")
+    return value
+
+
+def _sizes() -> list[str]:
+    from fixtures.world import SIZES
+
+    return list(SIZES)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tbconform", description="Conformance harness and stateful sandbox for Timeback's education APIs.")
+    parser.add_argument("--version", action="version", version=f"tbconform {__import__('harness').__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    mock = sub.add_parser("mock", help="serve the stateful sandbox (all APIs, one port, OAuth2)",
+                          description="Serve every spec operation from a seeded SQLite store on one port.")
+    mock.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    mock.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
+    mock.add_argument("--seed", type=_seed, default=42, help="world seed (default 42)")
+    mock.add_argument("--size", choices=_sizes(), default="small", help="world size (default small)")
+    mock.add_argument("--db", metavar="FILE", help="persist the store in this SQLite file (default: in memory)")
+    mock.add_argument("--client-id", default=None, help="client id of the all-scopes client")
+    mock.add_argument("--client-secret", default=None, help="its secret (required with --client-id)")
+    mock.add_argument("--api", default=None, help="comma-separated APIs to serve (default: all)")
+    mock.add_argument("--token-ttl", type=int, default=3600, help="token lifetime in seconds (default 3600)")
+    mock.add_argument("--access-log", action="store_true", help="log every request (never logs credentials)")
+
+    seed = sub.add_parser("seed", help="write a deterministic school world as JSON and OneRoster CSV",
+                          description="Generate the seeded world and write <out>/json/*.json and <out>/csv/*.csv.")
+    seed.add_argument("--seed", type=_seed, default=42, help="world seed (default 42)")
+    seed.add_argument("--size", choices=_sizes(), default="small", help="world size (default small)")
+    seed.add_argument("--out", required=True, metavar="DIR", help="output folder (must be empty or absent)")
+    seed.add_argument("--overwrite", action="store_true", help="replace an existing non-empty folder")
+    seed.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def cmd_mock(args: argparse.Namespace) -> int:
+    from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+    from mocks.sandbox import SandboxConfig
+    from mocks.server import port_free, serve
+    from mocks.store import StoreError
+    from specs.loader import SpecError, available_apis
+
+    if (args.client_id is None) != (args.client_secret is None):
+        raise UsageError("tbconform mock: give --client-id and --client-secret together")
+    if args.token_ttl < 1:
+        raise UsageError("tbconform mock: --token-ttl must be at least 1 second")
+    apis = [a.strip() for a in args.api.split(",") if a.strip()] if args.api else None
+    unknown = sorted(set(apis or []) - set(available_apis()))
+    if unknown:
+        raise UsageError(f"tbconform mock: unknown API(s) {', '.join(unknown)}; known: {', '.join(available_apis())}")
+    if args.db:
+        parent = Path(args.db).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise UsageError(f"tbconform mock: folder for --db does not exist: {parent}")
+    if not port_free(args.host, args.port):
+        raise UsageError(f"tbconform mock: cannot listen on {args.host}:{args.port} (in use or not allowed); pick another --port")
+    config = SandboxConfig(
+        seed=args.seed, size=args.size, db=args.db, apis=apis, token_ttl=args.token_ttl,
+        client_id=args.client_id or DEFAULT_CLIENT_ID, client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
+    )
+    try:
+        serve(config, args.host, args.port, access_log=args.access_log)
+    except (SpecError, StoreError) as exc:
+        raise UsageError(f"tbconform mock: {exc}") from None
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from fixtures.bundle import write_bundle
+
+    try:
+        counts = write_bundle(args.out, seed=args.seed, size=args.size,
+                              progress=not args.no_progress, overwrite=args.overwrite)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"tbconform seed: {exc}") from None
+    total = sum(counts.values())
+    print(f"wrote {total} records ({len(counts)} collections) to {args.out}")
+    return 0
+
+
+COMMANDS = {"mock": cmd_mock, "seed": cmd_seed}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The stateful sandbox: every spec operation served on one port from an embedded SQLite store."""

@@ -1,0 +1,205 @@
+"""OneRoster behaviour a spec cannot express: agents, credentials, demographics join, Common
+Cartridge export, course structure, and deriving an enrollment's school from its class."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import uuid
+import zipfile
+from typing import Any
+from xml.sax.saxutils import escape
+
+from mocks.actions import check_references, now_iso
+from mocks.context import RequestContext, Response
+from mocks.errors import ApiError
+
+ROSTERING = "/ims/oneroster/rostering/v1p2"
+_SEAL_KEY = hashlib.sha256(b"tbconform sandbox credentials").digest()  # stable across restarts
+
+
+def _user(ctx: RequestContext, param: str) -> dict[str, Any]:
+    user_id = ctx.path_params[param]
+    user = ctx.store.get("users", user_id)
+    if user is None:
+        raise ApiError(404, f"user {user_id!r} not found")
+    return user
+
+
+def _save(ctx: RequestContext, collection: str, record: dict[str, Any]) -> None:
+    record["dateLastModified"] = now_iso()
+    ctx.store.replace(collection, record)
+
+
+def user_with_demographics(ctx: RequestContext) -> Response:
+    user = _user(ctx, "sourcedId")
+    demographics = ctx.store.get("demographics", user["sourcedId"])
+    if demographics is not None:
+        user = {**user, "demographics": demographics}
+    return Response.json(200, {"user": user})
+
+
+def add_agent(ctx: RequestContext) -> Response:
+    agent_id = ctx.body_item("agentSourcedId") if isinstance(ctx.body, dict) else None
+    if not isinstance(agent_id, str) or not agent_id:
+        raise ApiError(400, "body must be {\"agentSourcedId\": \"<user sourcedId>\"}")
+    with ctx.store.transaction():
+        user = _user(ctx, "userId")
+        if agent_id == user["sourcedId"]:
+            raise ApiError(422, "a user cannot be their own agent")
+        if not ctx.store.exists("users", agent_id):
+            raise ApiError(422, f"agentSourcedId refers to user {agent_id!r}, which does not exist")
+        agents = list(user.get("agents") or [])
+        if all(a.get("sourcedId") != agent_id for a in agents):
+            agents.append({"href": f"{ROSTERING}/users/{agent_id}", "sourcedId": agent_id, "type": "user"})
+            user["agents"] = agents
+            _save(ctx, "users", user)
+    return Response.json(ctx.operation.success_status, {})
+
+
+def remove_agent(ctx: RequestContext) -> Response:
+    agent_id = ctx.path_params["agentSourcedId"]
+    with ctx.store.transaction():
+        user = _user(ctx, "userId")
+        agents = list(user.get("agents") or [])
+        kept = [a for a in agents if a.get("sourcedId") != agent_id]
+        if len(kept) == len(agents):
+            raise ApiError(404, f"user {agent_id!r} is not an agent of {user['sourcedId']!r}")
+        user["agents"] = kept
+        _save(ctx, "users", user)
+    return Response.empty(ctx.operation.success_status)
+
+
+def _seal(text: str) -> str:
+    """Reversible obfuscation so stored passwords are not plain text (it is a sandbox)."""
+    data = bytes(b ^ _SEAL_KEY[i % len(_SEAL_KEY)] for i, b in enumerate(text.encode()))
+    return base64.b64encode(data).decode()
+
+
+def _unseal(sealed: str) -> str:
+    data = base64.b64decode(sealed)
+    return bytes(b ^ _SEAL_KEY[i % len(_SEAL_KEY)] for i, b in enumerate(data)).decode()
+
+
+def register_credentials(ctx: RequestContext) -> Response:
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    app_name, creds = body.get("applicationName"), body.get("credentials")
+    if not isinstance(app_name, str) or not isinstance(creds, dict) or not isinstance(creds.get("username"), str) \
+            or not isinstance(creds.get("password"), str):
+        raise ApiError(400, "body must be {applicationName, credentials: {username, password}}")
+    with ctx.store.transaction():
+        user = _user(ctx, "userId")
+        profiles = list(user.get("userProfiles") or [])
+        profile = next((p for p in profiles if p.get("applicationId") == app_name), None)
+        if profile is None:
+            profile = {"profileId": str(uuid.uuid4()), "profileType": app_name, "vendorId": app_name,
+                       "applicationId": app_name, "credentials": []}
+            profiles.append(profile)
+        credential_id = str(uuid.uuid4())
+        profile["credentials"] = list(profile.get("credentials") or []) + [
+            {"id": credential_id, "type": "username", "username": creds["username"], "password": _seal(creds["password"])}
+        ]
+        user["userProfiles"] = profiles
+        _save(ctx, "users", user)
+    return Response.json(ctx.operation.success_status, {
+        "userProfileId": profile["profileId"], "credentialId": credential_id, "message": "Credentials registered"})
+
+
+def decrypt_credential(ctx: RequestContext) -> Response:
+    user = _user(ctx, "userId")
+    wanted = ctx.path_params["credentialId"]
+    for profile in user.get("userProfiles") or []:
+        for credential in profile.get("credentials") or []:
+            if credential.get("id") == wanted and isinstance(credential.get("password"), str):
+                try:
+                    return Response.json(ctx.operation.success_status, {"password": _unseal(credential["password"])})
+                except (ValueError, UnicodeDecodeError):
+                    raise ApiError(422, f"credential {wanted!r} holds no decryptable password") from None
+    raise ApiError(404, f"credential {wanted!r} not found for user {user['sourcedId']!r}")
+
+
+def export_resource(ctx: RequestContext) -> Response:
+    """A minimal IMS Common Cartridge 1.3 package holding one web-link resource."""
+    resource_id = ctx.path_params["sourceId"]
+    resource = ctx.store.get("resources", resource_id)
+    if resource is None:
+        raise ApiError(404, f"resource {resource_id!r} not found")
+    title = escape(str(resource.get("title", resource_id)))
+    url = escape(str((resource.get("metadata") or {}).get("url", "")))
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<manifest identifier="M-{escape(resource_id)}" xmlns="http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1">'
+        '<metadata><schema>IMS Common Cartridge</schema><schemaversion>1.3.0</schemaversion></metadata>'
+        f'<organizations><organization identifier="O1" structure="rooted-hierarchy"><item identifier="root">'
+        f'<item identifier="I1" identifierref="R1"><title>{title}</title></item></item></organization></organizations>'
+        '<resources><resource identifier="R1" type="imswl_xmlv1p3"><file href="link.xml"/></resource></resources>'
+        '</manifest>\n'
+    )
+    link = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<webLink xmlns="http://www.imsglobal.org/xsd/imsccv1p3/imswl_v1p3"><title>{title}</title>'
+        f'<url href="{url}"/></webLink>\n'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in (("imsmanifest.xml", manifest), ("link.xml", link)):
+            info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+            archive.writestr(info, text)
+    return Response(200, buffer.getvalue(), {"Content-Disposition": f'attachment; filename="{resource_id}.imscc"'},
+                    "application/zip")
+
+
+def create_course_structure(ctx: RequestContext) -> Response:
+    """Create a course and its component tree in one transaction."""
+    course_in = ctx.body_item("course")
+    structure = ctx.body.get("courseStructure") or {}
+    if not isinstance(course_in, dict) or not isinstance(structure, dict):
+        raise ApiError(400, "body must be {course: {...}, courseStructure: {...}}")
+    courses, components = ctx.collection("courses"), ctx.collection("courseComponents")
+    with ctx.store.transaction():
+        course = {"status": "active", **course_in, "dateLastModified": now_iso()}
+        course.setdefault("sourcedId", str(uuid.uuid4()))
+        if ctx.store.exists("courses", course["sourcedId"]):
+            raise ApiError(409, f"course {course['sourcedId']!r} already exists")
+        check_references(ctx, courses, course)
+        ctx.store.insert("courses", course)
+        ref = {"href": f"{ROSTERING}/courses/{course['sourcedId']}", "sourcedId": course["sourcedId"], "type": "course"}
+        for order, (key, unit) in enumerate(sorted(structure.items()), start=1):
+            title = unit.get("title", key) if isinstance(unit, dict) else str(key)
+            component = {"sourcedId": str(uuid.uuid4()), "status": "active", "title": str(title), "course": ref,
+                         "sortOrder": order, "dateLastModified": now_iso(),
+                         "metadata": unit if isinstance(unit, dict) else {"value": unit}}
+            check_references(ctx, components, component)
+            ctx.store.insert("courseComponents", component)
+    supplied = course_in.get("sourcedId") if isinstance(course_in.get("sourcedId"), str) else course["sourcedId"]
+    return Response.json(ctx.operation.success_status,
+                         {"sourcedIdPairs": {"suppliedSourcedId": supplied, "allocatedSourcedId": course["sourcedId"]}})
+
+
+def enrollment_school_from_class(ctx: RequestContext, record: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """Enrollments created under /classes/{id}/students carry no school: take the class's."""
+    if not record.get("school") and isinstance(record.get("class"), dict):
+        klass = ctx.store.get("classes", record["class"].get("sourcedId", ""))
+        if klass and isinstance(klass.get("school"), dict):
+            record["school"] = klass["school"]
+    return record
+
+
+def class_school_from_org(ctx: RequestContext, record: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """Timeback's clients send a class's school as `org`; reads (and scopes) use `school`."""
+    if not record.get("school") and isinstance(record.get("org"), dict):
+        record["school"] = record["org"]
+    return record
+
+
+BEHAVIOURS = {
+    "users.demographics": user_with_demographics,
+    "agents.add": add_agent,
+    "agents.remove": remove_agent,
+    "credentials.register": register_credentials,
+    "credentials.decrypt": decrypt_credential,
+    "resources.export": export_resource,
+    "courses.structure": create_course_structure,
+}
+
+WRITE_HOOKS = {"enrollments": enrollment_school_from_class, "classes": class_school_from_org}

@@ -1,0 +1,155 @@
+"""Compile the specs once into what the sandbox needs at request time.
+
+Collections (entity schema, filterable/sortable fields, references) and operations (binding or
+behaviour, parameter and body validators, success status) all come from the spec documents.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from jsonschema import Draft202012Validator
+
+from specs.fieldpaths import FieldPath, field_paths, sortable_paths, top_level_fields
+from specs.loader import Operation, SpecDocument, SpecError, iter_operations
+
+Segments = tuple[tuple[str, bool], ...]
+
+
+@dataclass
+class Collection:
+    name: str
+    doc: SpecDocument
+    schema: dict[str, Any]
+    fields: dict[str, FieldPath]
+    sortable: set[str]
+    top_fields: set[str]
+    required: list[str]
+    search: list[str]
+    refs: list[tuple[Segments, str]]
+
+    def resolve(self, node: Any) -> Any:
+        return self.doc.resolve(node)
+
+
+@dataclass
+class CompiledOperation:
+    op: Operation
+    api: str
+    error_style: str
+    binding: dict[str, Any] | None
+    behaviour: str | None
+    query_params: dict[str, tuple[dict[str, Any], Draft202012Validator, bool]]
+    body_validator: Draft202012Validator | None
+    body_required: bool
+    success_status: int
+    path_regex: re.Pattern[str]
+    path_names: list[str] = field(default_factory=list)
+
+    @property
+    def security(self) -> list[dict[str, list[str]]]:
+        return self.op.security
+
+
+def _validator(schema: dict[str, Any], doc: SpecDocument) -> Draft202012Validator:
+    """A validator whose `#/components/...` refs resolve inside the spec document.
+
+    Schemas are not meta-validated here (slow); `tests/test_specs.py` proves every spec valid.
+    """
+    root = dict(schema)
+    root["components"] = doc.raw.get("components", {})
+    return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _references(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> list[tuple[Segments, str]]:
+    found: list[tuple[Segments, str]] = []
+
+    def walk(node: dict[str, Any], prefix: Segments, depth: int) -> None:
+        node = resolve(node)
+        for name, prop in (node.get("properties") or {}).items():
+            target = prop.get("x-tb-ref") if isinstance(prop, dict) else None
+            prop = resolve(prop)
+            target = target or prop.get("x-tb-ref")
+            kind = prop.get("type")
+            is_array = kind == "array" or (isinstance(kind, list) and "array" in kind)
+            item = resolve(prop.get("items", {})) if is_array else prop
+            target = target or (item.get("x-tb-ref") if is_array else None)
+            segs = prefix + ((name, is_array),)
+            if target:
+                found.append((segs, target))
+            elif item.get("properties") and depth < 3:
+                walk(item, segs, depth + 1)
+
+    walk(schema, (), 1)
+    return found
+
+
+def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
+    out: dict[str, Collection] = {}
+    for doc in docs:
+        for name, spec in (doc.raw.get("x-tb-collections") or {}).items():
+            if name in out:
+                raise SpecError(f"{doc.label}: collection {name!r} is already declared by {out[name].doc.label}")
+            schema = doc.pointer(f"#/components/schemas/{spec['schema']}")
+            paths = field_paths(schema, doc.resolve)
+            out[name] = Collection(
+                name=name,
+                doc=doc,
+                schema=schema,
+                fields=paths,
+                sortable=set(sortable_paths(paths)),
+                top_fields=set(top_level_fields(schema, doc.resolve)),
+                required=list(doc.resolve(schema).get("required", [])),
+                search=list(spec.get("search", [])),
+                refs=_references(schema, doc.resolve),
+            )
+    for coll in out.values():
+        for _, target in coll.refs:
+            if target not in out:
+                raise SpecError(f"{coll.doc.label}: {coll.name} references unknown collection {target!r}")
+    return out
+
+
+def path_regex(path: str) -> tuple[re.Pattern[str], list[str]]:
+    names: list[str] = []
+    parts = []
+    for segment in path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            names.append(segment[1:-1])
+            parts.append("([^/]+)")
+        else:
+            parts.append(re.escape(segment))
+    return re.compile("^/" + "/".join(parts) + "$"), names
+
+
+def compile_operation(op: Operation) -> CompiledOperation:
+    doc = op.doc
+    query: dict[str, tuple[dict[str, Any], Draft202012Validator, bool]] = {}
+    for param in op.parameters:
+        if param.get("in") == "query":
+            schema = doc.resolve(param.get("schema", {}))
+            query[param["name"]] = (schema, _validator(schema, doc), bool(param.get("required")))
+    body_schema = op.request_schema()
+    successes = sorted(int(code) for code in op.raw.get("responses", {}) if str(code).startswith("2"))
+    regex, names = path_regex(op.path)
+    binding = op.binding
+    if binding is None and op.behaviour is None:
+        raise SpecError(f"{doc.label}: {op.method} {op.path} has neither x-tb-binding nor x-tb-behaviour")
+    return CompiledOperation(
+        op=op,
+        api=doc.raw.get("x-tb-api", doc.api),
+        error_style=doc.raw.get("x-tb-error-style", "ims"),
+        binding=binding,
+        behaviour=op.behaviour,
+        query_params=query,
+        body_validator=_validator(body_schema, doc) if body_schema else None,
+        body_required=op.body_required,
+        success_status=successes[0] if successes else 200,
+        path_regex=regex,
+        path_names=names,
+    )
+
+
+def compile_operations(docs: list[SpecDocument]) -> list[CompiledOperation]:
+    return [compile_operation(op) for doc in docs for op in iter_operations(doc)]

@@ -1,0 +1,123 @@
+"""The sandbox's state: compiled specs, store, auth and the API plug-ins' behaviours."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from mocks import behaviours as behaviours_pkg
+from mocks.auth import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_TTL,
+    READONLY_CLIENT_ID,
+    READONLY_CLIENT_SECRET,
+    AuthService,
+    Client,
+    readonly_scopes,
+)
+from mocks.errors import ERROR_STYLES
+from mocks.model import Collection, CompiledOperation, compile_collections, compile_operations
+from mocks.router import Router
+from mocks.store import Store
+from specs.loader import SPEC_ROOT, SpecDocument, load_all
+
+WriteHook = Callable[..., Any]
+
+
+@dataclass
+class SandboxConfig:
+    seed: int = 42
+    size: str = "small"
+    db: str | None = None
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = field(default=DEFAULT_CLIENT_SECRET, repr=False)
+    apis: list[str] | None = None
+    token_ttl: int = DEFAULT_TTL
+    max_body_bytes: int = 1 << 20
+    spec_root: Path | None = None  # another folder of specs (tests, vendors' own variants)
+    disabled: frozenset[str] = frozenset()  # behaviour switches for the harness's detection tests
+
+
+def _scopes(docs: list[SpecDocument]) -> set[str]:
+    scopes: set[str] = set()
+    for doc in docs:
+        for scheme in (doc.raw.get("components", {}).get("securitySchemes") or {}).values():
+            for flow in (scheme.get("flows") or {}).values():
+                scopes.update((flow.get("scopes") or {}).keys())
+    return scopes
+
+
+def discover_plugins() -> dict[str, Any]:
+    """`mocks/behaviours/<api>.py` modules, by API name; the core never names one."""
+    found = {}
+    for info in pkgutil.iter_modules(behaviours_pkg.__path__):
+        found[info.name] = importlib.import_module(f"{behaviours_pkg.__name__}.{info.name}")
+    return found
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.docs = load_all(self.config.apis, self.config.spec_root or SPEC_ROOT)
+        self.collections: dict[str, Collection] = compile_collections(self.docs)
+        self.operations: list[CompiledOperation] = compile_operations(self.docs)
+        self.router = Router(self.operations)
+        self.behaviours: dict[str, Callable[..., Any]] = {}
+        self.write_hooks: dict[str, list[WriteHook]] = {}
+        for name, module in discover_plugins().items():
+            self.behaviours.update(getattr(module, "BEHAVIOURS", {}))
+            for coll, hook in getattr(module, "WRITE_HOOKS", {}).items():
+                self.write_hooks.setdefault(coll, []).append(hook)
+            ERROR_STYLES.update(getattr(module, "ERROR_STYLES", {}))
+        missing = sorted({op.behaviour for op in self.operations if op.behaviour} - set(self.behaviours))
+        if missing:
+            raise RuntimeError(f"specs name behaviours no plug-in provides: {', '.join(missing)}")
+        scopes = _scopes(self.docs)
+        self.auth = AuthService(
+            [
+                Client(self.config.client_id, self.config.client_secret, frozenset(scopes)),
+                Client(READONLY_CLIENT_ID, READONLY_CLIENT_SECRET, readonly_scopes(scopes)),
+            ],
+            ttl=self.config.token_ttl,
+        )
+        self.store = Store(self.config.db or ":memory:")
+        if self.store.is_empty():
+            self.reseed()
+
+    def reseed(self, seed: int | None = None, size: str | None = None) -> dict[str, int]:
+        """Replace all data with a fresh deterministic world (one transaction)."""
+        from fixtures.world import generate
+
+        seed = self.config.seed if seed is None else seed
+        size = size or self.config.size
+        stream = ((c, r) for c, r in generate(seed, size) if c in self.collections)
+        with self.store.transaction():
+            self.store.clear()
+            self.store.load(stream)
+            self.store.set_meta("seed", str(seed))
+            self.store.set_meta("size", size)
+        return self.store.counts()
+
+    def info(self, base_url: str) -> dict[str, Any]:
+        default_secret = self.config.client_secret == DEFAULT_CLIENT_SECRET
+        return {
+            "name": "tbconform sandbox",
+            "baseUrl": base_url,
+            "tokenUrl": f"{base_url}/oauth2/token",
+            "clients": [
+                {"clientId": self.config.client_id,
+                 "clientSecret": self.config.client_secret if default_secret else "(as given with --client-secret)",
+                 "access": "all scopes"},
+                {"clientId": READONLY_CLIENT_ID, "clientSecret": READONLY_CLIENT_SECRET, "access": "read-only scopes"},
+            ],
+            "seed": self.store.meta("seed"),
+            "size": self.store.meta("size"),
+            "database": self.config.db or ":memory:",
+            "apis": sorted({op.api for op in self.operations}),
+            "operations": len(self.operations),
+            "counts": self.store.counts(),
+        }
+

@@ -1,0 +1,53 @@
+"""Run the sandbox with uvicorn (uvloop + httptools when available)."""
+from __future__ import annotations
+
+import socket
+import sys
+
+from mocks.app import SandboxApp
+from mocks.auth import DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+from mocks.sandbox import Sandbox, SandboxConfig
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def banner(sandbox: Sandbox, host: str, port: int) -> str:
+    shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+    base = f"http://{shown}:{port}"
+    cfg = sandbox.config
+    secret = cfg.client_secret if cfg.client_secret == DEFAULT_CLIENT_SECRET else "(the secret you gave)"
+    counts = sandbox.store.counts()
+    lines = [
+        f"tbconform sandbox: {len(sandbox.operations)} operations of {', '.join(sorted({o.api for o in sandbox.operations}))}",
+        f"  base URL   {base}",
+        f"  token URL  {base}/oauth2/token",
+        f"  client     {cfg.client_id} / {secret}  (all scopes)",
+        f"  read-only  {READONLY_CLIENT_ID} / {READONLY_CLIENT_SECRET}",
+        f"  data       seed {sandbox.store.meta('seed')}, size {sandbox.store.meta('size')}, "
+        f"{sum(counts.values())} records, store {cfg.db or 'in memory'}",
+        f"  info       GET {base}/_sandbox   reset  POST {base}/_sandbox/reset",
+    ]
+    return "\n".join(lines)
+
+
+def serve(config: SandboxConfig, host: str, port: int, access_log: bool = False) -> None:
+    import uvicorn
+
+    sandbox = Sandbox(config)
+    print(banner(sandbox, host, port), flush=True)
+    try:
+        import uvloop  # noqa: F401
+        loop = "uvloop"
+    except ImportError:  # pragma: no cover
+        loop = "asyncio"
+    uvicorn.run(SandboxApp(sandbox), host=host, port=port, log_level="warning", access_log=access_log,
+                loop=loop, http="httptools", lifespan="off", server_header=False, date_header=False)
+    sys.stdout.flush()

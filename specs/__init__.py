@@ -1,0 +1,1 @@
+"""The project's OpenAPI specs and the small loader that finds them."""
