@@ -19,6 +19,7 @@ from mocks.query import Compiler, QueryError, parse_filter, sort_expression
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 DEFAULT_LIMIT = 100
+MAX_OFFSET = 2**62  # any larger offset is past every collection; SQLite needs a 64-bit value
 
 
 def now_iso() -> str:
@@ -192,7 +193,7 @@ def action_list(ctx: RequestContext) -> Response:
         raise ApiError(400, str(exc)) from None
     keep = _fields(ctx, coll)
     limit = int(ctx.query.get("limit", DEFAULT_LIMIT))
-    offset = int(ctx.query.get("offset", 0))
+    offset = min(int(ctx.query.get("offset", 0)), MAX_OFFSET)
     where = " AND ".join(parts) or "1"
     total = ctx.store.count(coll.name, where, compiler.params)
     rows = ctx.store.select(coll.name, where, compiler.params, order, limit, offset)

@@ -1,6 +1,6 @@
 """Parse the OneRoster filter grammar and compile filters, sorts and searches to SQLite.
 
-Grammar: `field<op>value` joined by ` AND ` / ` OR ` (AND binds tighter), parentheses allowed;
+Grammar: `field<op>value` joined by ` AND ` / ` OR ` (AND binds tighter), one level of parentheses;
 ops `= != ~ > >= < <= @`; values single-quoted (`''` escapes a quote) or bare; `@` takes a
 comma list. A path that crosses an array matches when any element matches; `!=` is exactly
 the complement of `=`; other comparisons never match a missing value.
@@ -14,8 +14,9 @@ from typing import Any, Union
 
 from specs.fieldpaths import FILTER_OPERATORS, FieldPath
 
-MAX_FILTER_LENGTH = 4096
-MAX_TERMS = 64
+MAX_FILTER_LENGTH = 1024  # the specs' maxLength; keeps SQL within SQLite's depth limits
+MAX_TERMS = 400
+MAX_NESTING = 1  # the specs' filter pattern allows one level of parentheses
 
 
 class QueryError(ValueError):
@@ -47,6 +48,7 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.terms = 0
+        self.depth = 0
 
     def fail(self, why: str) -> QueryError:
         return QueryError(f"invalid filter at position {self.pos}: {why} (filter: {self.text!r})")
@@ -84,8 +86,12 @@ class _Parser:
     def parse_atom(self) -> Node:
         self.skip_space()
         if self.text.startswith("(", self.pos):
+            if self.depth >= MAX_NESTING:
+                raise self.fail(f"parentheses may nest only {MAX_NESTING} level deep")
             self.pos += 1
+            self.depth += 1
             node = self.parse_or()
+            self.depth -= 1
             self.skip_space()
             if not self.text.startswith(")", self.pos):
                 raise self.fail("missing ')'")
@@ -193,7 +199,8 @@ class Compiler:
     def predicate(self, pred: Predicate) -> str:
         path = self.field(pred.field)
         if pred.op == "!=":
-            return f"(NOT {self._over(path, '=', pred.value)})"
+            # NULL (missing value) must count as "not equal": != is the exact complement of =.
+            return f"(NOT coalesce({self._over(path, '=', pred.value)}, 0))"
         return self._over(path, pred.op, pred.value)
 
     def membership(self, field: str, values: list[str]) -> str:

@@ -61,7 +61,7 @@ class Router:
         for shape in self._shapes.get(len(segments), ()):
             if all(p is None or p == seg for p, seg in zip(shape, segments)):
                 methods = self._table[shape]
-                entry = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+                entry = methods.get(method)
                 if entry is None:  # the most specific path decides: wrong method is 405
                     return Match(None, {}, sorted(methods))
                 op, slots = entry

@@ -653,7 +653,10 @@ ERRORS = {  # status: (component name, description, minor code)
     "404": ("NotFound", "The record (or a record named in the path) does not exist.",
             "unknownobject"),
     "405": ("MethodNotAllowed", "The path exists but not with this method.", "invaliddata"),
+    "409": ("Conflict", "A record with this sourcedId already exists (use PUT to change it).",
+            "invaliddata"),
     "413": ("PayloadTooLarge", "The request body is too large.", "invaliddata"),
+    "415": ("UnsupportedMediaType", "The request body is not application/json.", "invaliddata"),
     "422": ("UnprocessableEntity", "The body is well-formed but invalid (schema or reference).",
             "invaliddata"),
     "429": ("TooManyRequests", "Rate limited; retry after `Retry-After` seconds.",
@@ -751,6 +754,9 @@ def _a(word: str) -> str:
     return ("an " if word[0].lower() in "aeiou" else "a ") + word
 
 
+FILTER_MAX_LENGTH = 1024  # keeps any filter within SQLite's expression-depth limit
+
+
 def query_params(e: Entity, single: bool = False) -> list[dict[str, str]]:
     """Register (once) and reference the entity's query parameters."""
     name = e.name
@@ -765,7 +771,8 @@ def query_params(e: Entity, single: bool = False) -> list[dict[str, str]]:
             "name": "filter", "in": "query", "required": False,
             "description": "Filter expression, e.g. `status='active' AND title~'alg'` "
                            "(operators = != ~ > >= < <= @; joined by AND / OR).",
-            "schema": {"type": "string", "pattern": filter_pattern(list(paths))}}
+            "schema": {"type": "string", "maxLength": FILTER_MAX_LENGTH,
+                       "pattern": filter_pattern(list(paths))}}
         LIB["parameters"][name + "Fields"] = {
             "name": "fields", "in": "query", "required": False,
             "description": "Comma-separated top-level fields to return.",
@@ -1150,9 +1157,11 @@ L(GB, "/classes/{sourcedId}/categories", "getCategoriesForClass",
   via=[{"collection": "lineItems", "where": "class.sourcedId='{sourcedId}'",
         "pick": "category.sourcedId"}], match="sourcedId", requires={"sourcedId": "classes"})
 for _ent in (LINE_ITEM, RESULT, SCORE_SCALE):
-    L(GB, f"/classes/{{sourcedId}}/{_ent.many}", f"get{_cap(_ent.many)}ForClass",
-      f"{_cap(_ent.many)} of a class", _ent, scope="class.sourcedId='{sourcedId}'",
-      requires={"sourcedId": "classes"})
+        # One template per path shape: the lineItems GET shares `{classSourcedId}` with its POST.
+    _param = "classSourcedId" if _ent is LINE_ITEM else "sourcedId"
+    L(GB, f"/classes/{{{_param}}}/{_ent.many}", f"get{_cap(_ent.many)}ForClass",
+      f"{_cap(_ent.many)} of a class", _ent, scope=f"class.sourcedId='{{{_param}}}'",
+      requires={_param: "classes"})
 C(GB, "/lineItems/{sourcedId}/results", "createResultsForLineItem",
   "Create results for a line item", RESULT, many=True,
   defaults={"lineItem": {"sourcedId": "{sourcedId}"}}, requires={"sourcedId": "lineItems"})
@@ -1254,7 +1263,8 @@ DIFFERENCES = [
     ("path parameter names",
      "`/lineItems/{sourcedId}/results`, `/schools/{sourcedId}/lineItems|scoreScales`, "
      "`/classes/{sourcedId}/lineItems` (GET) next to `/classes/{classSourcedId}/lineItems` "
-     "(POST).", "`lineItemSourcedId`, `schoolSourcedId`, `classSourcedId`."),
+     "(POST); this spec uses one template, `{classSourcedId}`, for both methods of that path.",
+     "`lineItemSourcedId`, `schoolSourcedId`, `classSourcedId`."),
     ("scopes", "Scope URIs use `/spec/or/v1p1/scope/` plus an `admin` scope.",
      "`/spec/or/v1p2/scope/` URIs."),
     ("trailing slash", "Collection roots are published with a trailing slash (`/users/`); "
@@ -1319,7 +1329,9 @@ def _operation(op: Op) -> dict[str, Any]:
     if body is not None:
         out["requestBody"] = body
     responses = dict(ok)
-    errors = list(OP_ERRORS) + (["413"] if body is not None else [])
+    errors = list(OP_ERRORS) + (["413", "415"] if body is not None else [])
+    if (b or {}).get("action") == "create" or op.behaviour == "courses.structure":
+        errors.append("409")
     for status in sorted(errors):
         responses[status] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
     out["responses"] = responses

@@ -1,0 +1,398 @@
+"""Sandbox HTTP benchmark: throughput and latency of hot read paths, against Prism 5 as a baseline.
+
+Starts ``tbconform mock --size district`` (and ``prism mock`` on the rostering spec) as subprocesses on
+free loopback ports, gets a token, and measures requests/s and p50/p99 latency at 32 concurrent
+connections with ``wrk --latency`` (falls back to an asyncio+httpx load generator, which is itself
+CPU-bound on a 2-core machine, when wrk is missing) for:
+
+    a) GET one user               /ims/oneroster/rostering/v1p2/users/{id}
+    b) GET users?limit=100
+    c) GET users?filter=roles.role='student' AND givenName~'an'     (sandbox only)
+
+Targets (exit status 1 if one is missed): GET one user on the sandbox >= 1.5x Prism's requests/s,
+and its p99 < 50 ms. ``--profile`` adds a cProfile of the GET-one-user path driven in-process through
+the ASGI app (no sockets), to show where the time goes.
+
+Usage: python bench/sandbox_bench.py [--duration 10] [--warmup 2] [--connections 32] [--no-prism]
+                                     [--profile] [--json FILE]
+Needs: wrk (``apt-get install -y wrk``) and Node >= 18 for Prism; Prism 5.14 is installed on first use
+into bench/.prism/ with ``npm install --prefix bench/.prism @stoplight/prism-cli@5.14``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[1]
+PRISM_DIR = REPO / "bench" / ".prism"
+PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
+PRISM_VERSION = "5.14"
+ROSTERING = "/ims/oneroster/rostering/v1p2"
+CLIENT_ID, CLIENT_SECRET = "tbconform-sandbox", "tbconform-sandbox-secret"
+FILTER = "roles.role='student' AND givenName~'an'"
+TARGET_RATIO = 1.5
+TARGET_P99_MS = 50.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(method: str, url: str, headers: dict | None = None, body: bytes | None = None,
+         timeout: float = 5.0) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def stop(proc: subprocess.Popen, name: str) -> None:
+    """Stop a child we started (its own process group), politely first."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            print(f"warning: could not stop {name} (pid {proc.pid})", file=sys.stderr)
+
+
+@contextmanager
+def child(name: str, argv: list[str], ready: callable, timeout: float, cwd: Path = REPO) -> Iterator[None]:
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise SystemExit(f"{name} exited with {proc.returncode}:\n{log.read().decode(errors='replace')[-3000:]}")
+            try:
+                if ready():
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                log.seek(0)
+                raise SystemExit(f"{name} not ready after {timeout:.0f}s:\n{log.read().decode(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        yield
+    finally:
+        stop(proc, name)
+        log.close()
+
+
+def sandbox_command(port: int, size: str) -> list[str]:
+    exe = Path(sys.executable).with_name("tbconform")
+    if exe.exists():
+        return [str(exe), "mock", "--host", "127.0.0.1", "--port", str(port), "--size", size]
+    return [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())",
+            "mock", "--host", "127.0.0.1", "--port", str(port), "--size", size]
+
+
+def token_for(base: str) -> str | None:
+    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    status, body = http("POST", f"{base}/oauth2/token", {"Authorization": f"Basic {basic}",
+                        "Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=client_credentials")
+    return json.loads(body)["access_token"] if status == 200 else None
+
+
+def ensure_prism() -> Path | None:
+    if PRISM_BIN.exists():
+        return PRISM_BIN
+    npm = shutil.which("npm")
+    if not npm:
+        print("Prism baseline skipped: npm not found (install Node >= 18)", file=sys.stderr)
+        return None
+    print(f"installing @stoplight/prism-cli@{PRISM_VERSION} into {PRISM_DIR} ...", file=sys.stderr)
+    PRISM_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        done = subprocess.run([npm, "install", "--prefix", str(PRISM_DIR), f"@stoplight/prism-cli@{PRISM_VERSION}",
+                               "--no-audit", "--no-fund", "--loglevel", "error"],
+                              capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        print("Prism baseline skipped: npm install timed out", file=sys.stderr)
+        return None
+    if done.returncode != 0 or not PRISM_BIN.exists():
+        print(f"Prism baseline skipped: npm install failed:\n{done.stderr[-1500:]}", file=sys.stderr)
+        return None
+    return PRISM_BIN
+
+
+# ── load generation ──────────────────────────────────────────────────────────────────────────
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"unparsable wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(url: str, token: str, duration: float, connections: int, threads: int) -> dict:
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
+            "--timeout", "5s", "-H", f"Authorization: Bearer {token}", url]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50": pct.get("50"), "p99": pct.get("99"), "requests": total, "errors": errors,
+            "tool": f"wrk -t{threads} -c{connections}"}
+
+
+async def _pyload(url: str, token: str, duration: float, connections: int) -> dict:
+    import httpx
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=5, headers={"Authorization": f"Bearer {token}"}) as client:
+        end = time.perf_counter() + duration
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < end:
+                start = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                    if response.status_code >= 300:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append((time.perf_counter() - start) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
+    return {"rps": len(latencies) / elapsed, "p50": pick(0.50), "p99": pick(0.99), "requests": len(latencies),
+            "errors": errors, "tool": f"python asyncio+httpx c{connections} (CPU-bound on the client side)"}
+
+
+def measure(url: str, token: str, args: argparse.Namespace) -> dict:
+    if args.warmup > 0:
+        if args.wrk:
+            run_wrk(url, token, args.warmup, args.connections, args.threads)
+        else:
+            asyncio.run(_pyload(url, token, args.warmup, args.connections))
+    if args.wrk:
+        return run_wrk(url, token, args.duration, args.connections, args.threads)
+    return asyncio.run(_pyload(url, token, args.duration, args.connections))
+
+
+# ── in-process profile of the GET-one-user path ──────────────────────────────────────────────
+
+def profile_cases(size: str, requests: int, top: int) -> list[dict]:
+    """Drive the ASGI app in-process (no sockets, no uvicorn) and cProfile each hot path."""
+    import cProfile
+    import io
+    import pstats
+
+    sys.path.insert(0, str(REPO))
+    from mocks.app import SandboxApp
+    from mocks.sandbox import Sandbox, SandboxConfig
+
+    app = SandboxApp(Sandbox(SandboxConfig(size=size)))
+
+    async def call(method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"",
+                   query: bytes = b"") -> tuple[int, bytes]:
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": query,
+                 "headers": [(b"host", b"127.0.0.1:8765"), *headers], "scheme": "http",
+                 "server": ("127.0.0.1", 8765), "http_version": "1.1"}
+        await app(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode())
+    loop = asyncio.new_event_loop()
+    out = []
+    try:
+        status, body = loop.run_until_complete(call("POST", "/oauth2/token", [
+            (b"authorization", b"Basic " + basic), (b"content-type", b"application/x-www-form-urlencoded")],
+            b"grant_type=client_credentials"))
+        assert status == 200, body
+        auth = [(b"authorization", b"Bearer " + json.loads(body)["access_token"].encode())]
+        status, body = loop.run_until_complete(call("GET", f"{ROSTERING}/users", auth, query=b"limit=1&offset=500"))
+        user = json.loads(body)["users"][0]["sourcedId"]
+        cases = [("GET one user", f"{ROSTERING}/users/{user}", b"", requests),
+                 ("GET users?limit=100", f"{ROSTERING}/users", b"limit=100", max(20, requests // 10)),
+                 ("GET users?filter=…", f"{ROSTERING}/users", f"filter={quote(FILTER, safe='')}".encode(), 10)]
+        for label, path, query, n in cases:
+            async def burst(count: int, path: str = path, query: bytes = query) -> None:
+                for _ in range(count):
+                    got, _body = await call("GET", path, auth, query=query)
+                    if got != 200:
+                        raise RuntimeError(f"GET {path}?{query.decode()} -> {got}: {_body[:200]!r}")
+
+            loop.run_until_complete(burst(max(2, n // 10)))  # warm caches
+            t0 = time.perf_counter()
+            loop.run_until_complete(burst(n))
+            plain_us = (time.perf_counter() - t0) / n * 1e6
+            profiler = cProfile.Profile()
+            profiler.enable()
+            loop.run_until_complete(burst(n))
+            profiler.disable()
+            text = io.StringIO()
+            stats = pstats.Stats(profiler, stream=text)
+            stats.sort_stats("tottime").print_stats(top)
+            out.append({"case": label, "requests": n, "app_us_per_request": round(plain_us, 1),
+                        "profile": text.getvalue()})
+    finally:
+        loop.close()
+    return out
+
+
+# ── main ─────────────────────────────────────────────────────────────────────────────────────
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="sandbox vs Prism HTTP benchmark")
+    parser.add_argument("--size", default="district")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1 leaves a core to the server)")
+    parser.add_argument("--no-prism", action="store_true")
+    parser.add_argument("--python-load", action="store_true", help="use the Python load generator even with wrk")
+    parser.add_argument("--profile", action="store_true", help="cProfile the GET-one-user path in-process")
+    parser.add_argument("--profile-requests", type=int, default=3000)
+    parser.add_argument("--profile-top", type=int, default=20)
+    parser.add_argument("--profile-only", action="store_true", help="only the in-process profile, no HTTP runs")
+    parser.add_argument("--json", help="write the figures here as JSON")
+    args = parser.parse_args(argv)
+
+    if args.profile_only:
+        for prof in profile_cases(args.size, args.profile_requests, args.profile_top):
+            print(f"\nin-process {prof['case']}: {prof['app_us_per_request']:.0f} µs/request\n{prof['profile']}")
+        return 0
+    args.wrk = bool(shutil.which("wrk")) and not args.python_load
+    if not shutil.which("wrk"):
+        print("wrk not found; using the Python load generator (CPU-bound: it competes with the server for the "
+              "2 cores and understates both). Install wrk with: apt-get install -y wrk", file=sys.stderr)
+
+    rows: list[dict] = []
+    with ExitStack() as stack:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        t0 = time.perf_counter()
+        stack.enter_context(child("sandbox", sandbox_command(port, args.size), lambda: token_for(base) is not None,
+                                  timeout=180))
+        boot = time.perf_counter() - t0
+        token = token_for(base)
+        auth = {"Authorization": f"Bearer {token}"}
+        status, body = http("GET", f"{base}{ROSTERING}/users?limit=1&offset=500", auth)
+        if status != 200:
+            raise SystemExit(f"sandbox GET users failed: {status} {body[:300]!r}")
+        listing = json.loads(body)
+        user = listing["users"][0]["sourcedId"]
+        filter_url = f"{base}{ROSTERING}/users?filter={quote(FILTER, safe='')}"
+        status, body = http("GET", filter_url + "&limit=1", auth)
+        matched = json.loads(body).get("totalCount") if status == 200 else f"HTTP {status}"
+        print(f"sandbox ({args.size}) up in {boot:.1f}s on {base}; {listing.get('totalCount')} users; "
+              f"filter matches {matched}", file=sys.stderr)
+        cases = [("GET one user", f"{base}{ROSTERING}/users/{user}"),
+                 ("GET users?limit=100", f"{base}{ROSTERING}/users?limit=100"),
+                 ("GET users?filter=…", filter_url)]
+        for name, url in cases:
+            status, _ = http("GET", url, auth)
+            if status != 200:
+                raise SystemExit(f"{name}: sandbox answered {status} before the run")
+            print(f"  measuring sandbox {name} ...", file=sys.stderr)
+            rows.append({"target": "sandbox", "case": name, **measure(url, token, args)})
+        stack.close()  # stop the sandbox before Prism runs: both get the machine to themselves
+
+        prism = None if args.no_prism else ensure_prism()
+        if prism is not None and shutil.which("node"):
+            pport = free_port()
+            pbase = f"http://127.0.0.1:{pport}"
+            argv = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(pport), "--errors", "false",
+                    str(REPO / "specs" / "oneroster" / "rostering.yaml")]
+            probe = f"{pbase}{ROSTERING}/users/any-user-id"
+            stack.enter_context(child("prism", argv, lambda: http("GET", probe, auth, timeout=2)[0] > 0, timeout=120))
+            for name, url in (("GET one user", probe), ("GET users?limit=100", f"{pbase}{ROSTERING}/users?limit=100")):
+                status, body = http("GET", url, auth)
+                if status != 200:
+                    print(f"  warning: prism answered {status} to {name}: {body[:200]!r}", file=sys.stderr)
+                print(f"  measuring prism {name} ...", file=sys.stderr)
+                rows.append({"target": "prism", "case": name, **measure(url, token, args)})
+
+    by = {(r["target"], r["case"]): r for r in rows}
+    print()
+    print(f"{'case':<22} {'target':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  vs prism (rps)")
+    for r in rows:
+        other = by.get(("prism", r["case"])) if r["target"] == "sandbox" else None
+        ratio = f"{r['rps'] / other['rps']:.2f}x" if other and other["rps"] else ""
+        print(f"{r['case']:<22} {r['target']:<8} {r['rps']:>9.0f} {fmt(r['p50'], '8.2f')} {fmt(r['p99'], '8.2f')} "
+              f"{r['errors']:>7}  {ratio}")
+    print(f"(load: {rows[0]['tool']}, {args.duration:.0f}s per case after {args.warmup:.0f}s warm-up)")
+
+    verdicts = []
+    one = by[("sandbox", "GET one user")]
+    p_one = by.get(("prism", "GET one user"))
+    if p_one:
+        ratio = one["rps"] / p_one["rps"] if p_one["rps"] else float("inf")
+        verdicts.append((f"GET one user rps >= {TARGET_RATIO}x Prism ({ratio:.2f}x)", ratio >= TARGET_RATIO))
+    else:
+        verdicts.append(("GET one user rps >= 1.5x Prism (no Prism figure: not checked)", None))
+    verdicts.append((f"GET one user p99 < {TARGET_P99_MS:.0f} ms ({fmt(one['p99'], '.2f')} ms)",
+                     one["p99"] is not None and one["p99"] < TARGET_P99_MS))
+    verdicts.append(("no errors in the sandbox runs", all(r["errors"] == 0 for r in rows if r["target"] == "sandbox")))
+    print()
+    for text, ok in verdicts:
+        print(f"{'SKIP' if ok is None else 'PASS' if ok else 'FAIL'}  {text}")
+
+    result: dict = {"size": args.size, "rows": rows, "verdicts": [{"check": t, "ok": ok} for t, ok in verdicts]}
+    if args.profile:
+        result["profile"] = []
+        for prof in profile_cases(args.size, args.profile_requests, args.profile_top):
+            print(f"\nin-process {prof['case']} (ASGI app only, no sockets): {prof['app_us_per_request']:.0f} µs/request"
+                  f" = {1e6 / prof['app_us_per_request']:.0f} req/s ceiling on one core; top functions by own time:")
+            print(prof["profile"])
+            result["profile"].append({k: v for k, v in prof.items() if k != "profile"})
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0 if all(ok is not False for _, ok in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The official Timeback Python client (`timeback-oneroster`) works against the sandbox.
+
+The client needs Python >= 3.12 while this project may run on an older one, so the client lives in
+a venv of its own (built once from the package index, cached under `.venv-client/py<X.Y>/` in the
+repository root, or under $TBCONFORM_CLIENT_VENV_DIR) and `tests/client_driver.py` runs in it as a
+subprocess against an in-process sandbox. Environment:
+
+* TBCONFORM_PY312       an interpreter >= 3.12 to build the client venv with
+* TBCONFORM_CLIENT_VENV an existing venv that already has timeback-oneroster (no install at all)
+* TBCONFORM_CLIENT_SPEC the requirement to install (default ``timeback-oneroster>=0.4.0``)
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from mocks.sandbox import SandboxConfig
+from mocks.testing import run_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+DRIVER = Path(__file__).with_name("client_driver.py")
+CLIENT_SPEC = os.environ.get("TBCONFORM_CLIENT_SPEC", "timeback-oneroster>=0.4.0")
+MIN_VERSION = (3, 12)
+STAMP = ".tbconform-client-installed"
+# pip's words for "could not reach the index" (as opposed to "the index said no").
+OFFLINE_MARKERS = (
+    "NewConnectionError", "Temporary failure in name resolution", "Name or service not known",
+    "Network is unreachable", "Connection refused", "ConnectTimeoutError", "ReadTimeoutError",
+    "Could not fetch URL", "ProxyError", "SSLError", "Max retries exceeded", "No route to host",
+)
+
+pytestmark = pytest.mark.client
+
+
+def _version(python: str) -> tuple[int, int] | None:
+    """(major, minor) of a working interpreter, None when it does not run (pyenv shims often don't)."""
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    try:
+        major, minor = (int(x) for x in out.stdout.split())
+    except ValueError:
+        return None
+    return major, minor
+
+
+def find_python() -> tuple[str, tuple[int, int]] | None:
+    candidates: list[str] = []
+    if os.environ.get("TBCONFORM_PY312"):
+        candidates.append(os.environ["TBCONFORM_PY312"])
+    if sys.version_info[:2] >= MIN_VERSION:
+        candidates.append(sys.executable)
+    for name in ("python3.12", "python3.13", "python3.14"):
+        found = shutil.which(name)
+        if found:
+            candidates.append(found)
+    candidates += sorted(glob.glob("/root/.pyenv/versions/3.1[2-9]*/bin/python3.1[2-9]"))
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3.1[2-9]")))
+    seen = set()
+    for python in candidates:
+        if python in seen:
+            continue
+        seen.add(python)
+        version = _version(python)
+        if version and version >= MIN_VERSION:
+            return python, version
+    return None
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _has_client(python: Path) -> bool:
+    if not python.exists():
+        return False
+    probe = subprocess.run([str(python), "-c", "import timeback_oneroster"], capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+def client_venv() -> Path:
+    """The venv's python with timeback-oneroster; built once and cached (skips when impossible)."""
+    given = os.environ.get("TBCONFORM_CLIENT_VENV")
+    if given:
+        python = _venv_python(Path(given))
+        if not _has_client(python):
+            pytest.fail(f"TBCONFORM_CLIENT_VENV={given} has no importable timeback_oneroster")
+        return python
+    found = find_python()
+    if found is None:
+        pytest.skip("no Python >= 3.12 found for the official client (set TBCONFORM_PY312, put python3.12 "
+                    "on PATH, or install one under ~/.pyenv/versions)")
+    base_python, (major, minor) = found
+    root = Path(os.environ.get("TBCONFORM_CLIENT_VENV_DIR", REPO / ".venv-client"))
+    venv = root / f"py{major}.{minor}"
+    python = _venv_python(venv)
+    if (venv / STAMP).exists() and _has_client(python):
+        return python
+    # Build in a scratch folder next to the cache and move it into place, so that an interrupted
+    # or concurrent build never leaves a half-made venv behind.
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"build-py{major}.{minor}-", dir=root))
+    try:
+        made = subprocess.run([base_python, "-m", "venv", str(scratch)], capture_output=True, text=True, timeout=300)
+        if made.returncode != 0:
+            pytest.skip(f"cannot create a venv with {base_python}: {made.stderr.strip()[-400:]}")
+        try:
+            pip = subprocess.run(
+                [str(_venv_python(scratch)), "-m", "pip", "install", "--disable-pip-version-check",
+                 "--no-input", "--timeout", "20", "--retries", "2", CLIENT_SPEC],
+                capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"installing {CLIENT_SPEC} from the package index timed out (index unreachable?)")
+        if pip.returncode != 0:
+            output = pip.stdout + pip.stderr
+            if any(marker in output for marker in OFFLINE_MARKERS):
+                pytest.skip(f"package index unreachable, cannot install {CLIENT_SPEC}: {output.strip()[-300:]}")
+            pytest.fail(f"pip install {CLIENT_SPEC} failed:\n{output[-2000:]}")
+        (scratch / STAMP).write_text(CLIENT_SPEC + "\n")
+        # The venv is only ever used as `<venv>/bin/python -m ...`, which survives the move.
+        if venv.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+        try:
+            scratch.rename(venv)
+        except OSError:  # another process won the race; use its venv if it is complete
+            if not ((venv / STAMP).exists() and _has_client(python)):
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if not _has_client(python):
+        pytest.fail(f"{venv} was built but timeback_oneroster does not import")
+    return python
+
+
+@pytest.fixture(scope="module")
+def client_python() -> Path:
+    return client_venv()
+
+
+def test_official_client_against_sandbox(client_python: Path, tmp_path: Path, record_property, request) -> None:
+    report_path = tmp_path / "official-client.json"
+    with run_sandbox(SandboxConfig()) as running:
+        proc = subprocess.run(
+            [str(client_python), str(DRIVER), "--base-url", running.base_url, "--token-url", running.token_url,
+             "--client-id", running.sandbox.config.client_id, "--client-secret", running.sandbox.config.client_secret,
+             "--budget", "90", "--out", str(report_path), "--verbose"],
+            capture_output=True, text=True, timeout=150, cwd=tmp_path,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    if not report_path.exists():
+        pytest.fail(f"client driver produced no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                    f"{proc.stderr[-3000:]}")
+    report = json.loads(report_path.read_text())
+    summary = report["summary"]
+    failed = [op for op in report["operations"] if not op["ok"]]
+    record_property("client_operations", summary["operations"])
+    record_property("client_version", report["client"]["version"])
+    record_property("client_divergences", summary["divergences"])
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    line = (f"official client timeback-oneroster {report['client']['version']} (Python "
+            f"{report['client']['python']}): {summary['ok']}/{summary['operations']} operations ok, "
+            f"{summary['divergences']} known client/spec divergences, {summary['seconds']} s; "
+            f"delete semantics: {sorted(set(report['delete_semantics'].values()))}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
+    print(line)
+    details = "\n".join(f"  {op['name']}: {op['error']}" for op in failed)
+    assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert summary["operations"] >= 150, "the driver exercised suspiciously few operations"
