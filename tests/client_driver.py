@@ -27,9 +27,13 @@ from typing import Any
 
 try:
     from timeback_oneroster import NotFoundError, OneRosterClient, __version__ as CLIENT_VERSION
-except ImportError as exc:  # pragma: no cover - environment problem, reported as such
-    print(json.dumps({"fatal": f"timeback-oneroster not importable: {exc}"}))
-    sys.exit(2)
+except ImportError as exc:  # reported by main(); importing this module elsewhere must not exit
+    IMPORT_ERROR: str | None = f"timeback-oneroster not importable ({sys.executable}): {exc}"
+
+    class NotFoundError(Exception):  # type: ignore[no-redef]
+        pass
+else:
+    IMPORT_ERROR = None
 
 
 class Skipped(Exception):
@@ -194,7 +198,7 @@ async def drive(client: OneRosterClient, r: Runner) -> None:  # noqa: C901 - a l
 
     first = lambda page: None if page is FAILED else page.data[0]  # noqa: E731
     student, teacher, school, klass = first(students), first(teachers), first(schools), first(classes)
-    course, term = first(course_page := courses), first(terms)
+    course, term = first(courses), first(terms)
     org = first(orgs)
     if classes is not FAILED and enrollments is not FAILED:
         # a class with a student enrollment, and that student
@@ -405,16 +409,15 @@ async def drive(client: OneRosterClient, r: Runner) -> None:  # noqa: C901 - a l
     await op("enrollments.get(updated)", lambda: _field(client.enrollments.get(enr_id), "endDate", "2026-05-01"), enr)
     await op("enrollments.patch", lambda: client.enrollments.patch(enr_id, {"endDate": "2026-04-01"}), enr)
     await op("enrollments.get(patched)", lambda: _patched_enrollment(client.enrollments.get(enr_id), new_user), enr)
-    enroll_resp = await op("classes(id).enroll(student)",
-                           lambda: client.classes(class_id).enroll({"sourcedId": guardian, "role": "student"}),
-                           class_id, g_created)
+    await op("classes(id).enroll(student)",
+             lambda: client.classes(class_id).enroll({"sourcedId": guardian, "role": "student"}),
+             class_id, g_created)
     await op("classes(id).enroll_user(teacher)", lambda: client.classes(class_id).enroll_user(sid(teacher), role="teacher"),
              class_id, teacher)
     await op("classes(id).teachers() includes enrolled teacher",
              lambda: _ids_include(client.classes(class_id).teachers(), sid(teacher)), class_id, teacher)
     await op("enrollments.delete", lambda: client.enrollments.delete(enr_id), enr)
     await op("enrollments.get(deleted)", lambda: r.deleted("enrollments", lambda: client.enrollments.get(enr_id)), enr)
-    del enroll_resp
 
     # orgs / schools
     org_id = uid("org")
@@ -570,13 +573,12 @@ async def drive(client: OneRosterClient, r: Runner) -> None:  # noqa: C901 - a l
                                "title", "Upserted Quiz 2"), up_li_ok)
     await op("classes(id).line_items() has both",
              lambda: _ids_include(client.classes(new_class).line_items(), li_id, up_li), li_ok, up_li_ok)
-    class_li = await op("classes(id).create_line_item",
-                        lambda: client.classes(new_class).create_line_item({**li_body, "sourcedId": uid("lineitem"),
-                                                                            "title": "Class-scoped quiz"}), li_ok)
+    await op("classes(id).create_line_item",
+             lambda: client.classes(new_class).create_line_item({**li_body, "sourcedId": uid("lineitem"),
+                                                                 "title": "Class-scoped quiz"}), li_ok)
     await op("schools(id).create_line_item",
              lambda: client.schools(school_id).create_line_item({**li_body, "sourcedId": uid("lineitem"),
                                                                  "title": "School-scoped quiz"}), li_ok)
-    del class_li
     res_body_gb = {"status": "active", "lineItem": {"sourcedId": li_id}, "student": {"sourcedId": new_user},
                    "class": {"sourcedId": new_class}, "score": 88, "scoreDate": "2026-01-20T10:00:00.000Z",
                    "scoreStatus": "fully graded", "comment": "well done"}
@@ -880,6 +882,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="also write the JSON report here")
     parser.add_argument("--verbose", action="store_true", help="include tracebacks of failures")
     args = parser.parse_args(argv)
+    if IMPORT_ERROR:
+        print(json.dumps({"fatal": IMPORT_ERROR}))
+        return 2
     report = asyncio.run(main_async(args))
     text = json.dumps(report, indent=2, default=str)
     if args.out:

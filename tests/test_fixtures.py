@@ -522,3 +522,18 @@ def test_small_world_validates_against_spec_schemas():
                 if got != target:
                     failures.append(f"{collection}.{field}: spec says {target}, world points into {got}")
     assert failures == [], "\n".join(failures[:40])
+
+
+def test_records_share_no_containers():
+    """Callers (the mock store, tests) may mutate records; no dict/list is reused across them."""
+    seen: set[int] = set()
+    recs = list(generate(42, "small"))   # keep all alive so ids are not recycled
+
+    def walk(node: object) -> None:
+        if isinstance(node, (dict, list)):
+            assert id(node) not in seen
+            seen.add(id(node))
+            for value in node.values() if isinstance(node, dict) else node:
+                walk(value)
+    for _, record in recs:
+        walk(record)
