@@ -195,8 +195,7 @@ def action_list(ctx: RequestContext) -> Response:
     limit = int(ctx.query.get("limit", DEFAULT_LIMIT))
     offset = min(int(ctx.query.get("offset", 0)), MAX_OFFSET)
     where = " AND ".join(parts) or "1"
-    total = ctx.store.count(coll.name, where, compiler.params)
-    rows = ctx.store.select(coll.name, where, compiler.params, order, limit, offset)
+    total, rows = ctx.store.page(coll.name, where, compiler.params, order, limit, offset)
     if keep is None:
         items = "[" + ",".join(rows) + "]"
     else:

@@ -1,12 +1,12 @@
 """Match request paths to spec operations.
 
-Static segments beat parameters (`/courses/components` before `/courses/{sourcedId}`), and a
-trailing slash is ignored, because the specs spell collection roots without one and some
-clients call them with it.
+Routes live in a segment trie. Static segments beat parameters (`/courses/components` before
+`/courses/{sourcedId}`), and a trailing slash is ignored, because the specs spell collection
+roots without one and some clients call them with it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from mocks.model import CompiledOperation
@@ -23,47 +23,60 @@ class Match:
     allowed: list[str]
 
 
+@dataclass
+class _Node:
+    static: dict[str, "_Node"] = field(default_factory=dict)
+    param: "_Node | None" = None
+    methods: dict[str, CompiledOperation] = field(default_factory=dict)
+
+
 def split_path(raw_path: bytes) -> list[str]:
     """Split on '/' before percent-decoding, so an encoded slash stays inside one segment."""
-    try:
-        text = raw_path.decode("ascii")
-    except UnicodeDecodeError:
-        text = raw_path.decode("utf-8", "strict") if raw_path else "/"
+    text = raw_path.decode("latin-1")
     segments = [s for s in text.split("?", 1)[0].split("/") if s != ""]
     try:
-        return [unquote(s, errors="strict") for s in segments]
+        return [unquote(s, errors="strict") if "%" in s else s for s in segments]
     except UnicodeDecodeError:
         raise PathError("path is not valid percent-encoded UTF-8") from None
 
 
 class Router:
     def __init__(self, operations: list[CompiledOperation]) -> None:
-        self._table: dict[tuple[str | None, ...], dict[str, tuple[CompiledOperation, list[int]]]] = {}
-        by_length: dict[int, list[tuple[str | None, ...]]] = {}
+        self._root = _Node()
         for op in operations:
-            template = tuple(s for s in op.op.path.strip("/").split("/") if s)
-            shape = tuple(None if s.startswith("{") else s for s in template)
-            slots = [i for i, s in enumerate(shape) if s is None]
-            methods = self._table.setdefault(shape, {})
-            if op.op.method in methods:
+            node = self._root
+            for segment in (s for s in op.op.path.strip("/").split("/") if s):
+                if segment.startswith("{"):
+                    node.param = node.param or _Node()
+                    node = node.param
+                else:
+                    node = node.static.setdefault(segment, _Node())
+            if op.op.method in node.methods:
                 raise ValueError(f"duplicate route {op.op.method} {op.op.path}")
-            methods[op.op.method] = (op, slots)
-            group = by_length.setdefault(len(shape), [])
-            if shape not in group:
-                group.append(shape)
-        # Most specific first: compare segment by segment, a literal before a parameter.
-        self._shapes = {
-            n: sorted(shapes, key=lambda s: tuple(0 if p is not None else 1 for p in s))
-            for n, shapes in by_length.items()
-        }
+            node.methods[op.op.method] = op
+
+    def _find(self, node: _Node, segments: list[str], index: int, values: list[str]) -> _Node | None:
+        if index == len(segments):
+            return node if node.methods else None
+        child = node.static.get(segments[index])
+        if child is not None:
+            found = self._find(child, segments, index + 1, values)
+            if found is not None:
+                return found
+        if node.param is not None:
+            values.append(segments[index])
+            found = self._find(node.param, segments, index + 1, values)
+            if found is not None:
+                return found
+            values.pop()
+        return None
 
     def match(self, method: str, segments: list[str]) -> Match | None:
-        for shape in self._shapes.get(len(segments), ()):
-            if all(p is None or p == seg for p, seg in zip(shape, segments)):
-                methods = self._table[shape]
-                entry = methods.get(method)
-                if entry is None:  # the most specific path decides: wrong method is 405
-                    return Match(None, {}, sorted(methods))
-                op, slots = entry
-                return Match(op, {op.path_names[i]: segments[slot] for i, slot in enumerate(slots)}, [])
-        return None
+        values: list[str] = []
+        node = self._find(self._root, segments, 0, values)
+        if node is None:
+            return None
+        op = node.methods.get(method)
+        if op is None:  # the most specific path decides: wrong method is 405
+            return Match(None, {}, sorted(node.methods))
+        return Match(op, dict(zip(op.path_names, values)), [])

@@ -109,6 +109,16 @@ class Store:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return [row[0] for row in self.db.execute(sql, args)]
 
+    def page(self, collection: str, where: str, params: list[Any], order: str, limit: int,
+             offset: int) -> tuple[int, list[str]]:
+        """One page and the total match count from a single scan (window count)."""
+        sql = (f"SELECT data, count(*) OVER () FROM records WHERE collection = ?{len(params) + 1} AND {where} "
+               f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
+        rows = self.db.execute(sql, list(params) + [collection]).fetchall()
+        if rows:
+            return rows[0][1], [row[0] for row in rows]
+        return (self.count(collection, where, params) if offset else 0), []
+
     def count(self, collection: str, where: str = "1", params: list[Any] | None = None) -> int:
         sql = f"SELECT count(*) FROM records WHERE collection = ?{len(params or []) + 1} AND {where}"
         return self.db.execute(sql, list(params or []) + [collection]).fetchone()[0]
