@@ -7,31 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from specs.fieldpaths import FieldPath, field_paths, sortable_paths, top_level_fields
+from specs.collections import Collection, Segments, compile_collections  # noqa: F401 (re-exported)
 from specs.loader import Operation, SpecDocument, SpecError, iter_operations
-
-Segments = tuple[tuple[str, bool], ...]
-
-
-@dataclass
-class Collection:
-    name: str
-    doc: SpecDocument
-    schema: dict[str, Any]
-    fields: dict[str, FieldPath]
-    sortable: set[str]
-    top_fields: set[str]
-    required: list[str]
-    search: list[str]
-    refs: list[tuple[Segments, str]]
-
-    def resolve(self, node: Any) -> Any:
-        return self.doc.resolve(node)
-
 
 @dataclass
 class CompiledOperation:
@@ -60,55 +41,6 @@ def _validator(schema: dict[str, Any], doc: SpecDocument) -> Draft202012Validato
     root = dict(schema)
     root["components"] = doc.raw.get("components", {})
     return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def _references(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> list[tuple[Segments, str]]:
-    found: list[tuple[Segments, str]] = []
-
-    def walk(node: dict[str, Any], prefix: Segments, depth: int) -> None:
-        node = resolve(node)
-        for name, prop in (node.get("properties") or {}).items():
-            target = prop.get("x-tb-ref") if isinstance(prop, dict) else None
-            prop = resolve(prop)
-            target = target or prop.get("x-tb-ref")
-            kind = prop.get("type")
-            is_array = kind == "array" or (isinstance(kind, list) and "array" in kind)
-            item = resolve(prop.get("items", {})) if is_array else prop
-            target = target or (item.get("x-tb-ref") if is_array else None)
-            segs = prefix + ((name, is_array),)
-            if target:
-                found.append((segs, target))
-            elif item.get("properties") and depth < 3:
-                walk(item, segs, depth + 1)
-
-    walk(schema, (), 1)
-    return found
-
-
-def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
-    out: dict[str, Collection] = {}
-    for doc in docs:
-        for name, spec in (doc.raw.get("x-tb-collections") or {}).items():
-            if name in out:
-                raise SpecError(f"{doc.label}: collection {name!r} is already declared by {out[name].doc.label}")
-            schema = doc.pointer(f"#/components/schemas/{spec['schema']}")
-            paths = field_paths(schema, doc.resolve)
-            out[name] = Collection(
-                name=name,
-                doc=doc,
-                schema=schema,
-                fields=paths,
-                sortable=set(sortable_paths(paths)),
-                top_fields=set(top_level_fields(schema, doc.resolve)),
-                required=list(doc.resolve(schema).get("required", [])),
-                search=list(spec.get("search", [])),
-                refs=_references(schema, doc.resolve),
-            )
-    for coll in out.values():
-        for _, target in coll.refs:
-            if target not in out:
-                raise SpecError(f"{coll.doc.label}: {coll.name} references unknown collection {target!r}")
-    return out
 
 
 def path_regex(path: str) -> tuple[re.Pattern[str], list[str]]:

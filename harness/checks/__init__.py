@@ -1,0 +1,1 @@
+"""Semantic checks, one module per API (`oneroster.py`, ...), each registering rules."""

@@ -1,0 +1,172 @@
+"""What a semantic check works with: the target's sessions, the catalog, sample data, cleanup."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from harness.catalog import Catalog, OpInfo
+from harness.config import RunConfig
+from harness.http import HarnessSession
+from harness.rules import CheckFailed, NotApplicable
+from reports.model import Exchange
+
+PARAM_HINTS = {  # path parameter name fragments → collection, for params a binding does not name
+    "user": "users", "student": "users", "teacher": "users", "agent": "users", "school": "orgs", "org": "orgs",
+    "class": "classes", "course": "courses", "term": "academicSessions", "academicSession": "academicSessions",
+    "lineItem": "lineItems", "resource": "resources", "source": "resources", "credential": None,
+}
+
+
+@dataclass
+class Cleanup:
+    """Records the run created, deleted at the end (also after a failure or Ctrl-C)."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)  # (delete path, label)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, delete_path: str, label: str) -> None:
+        with self.lock:
+            self.items.append((delete_path, label))
+
+    def run(self, session: HarnessSession) -> list[str]:
+        problems = []
+        with self.lock:
+            pending, self.items = list(reversed(self.items)), []
+        for path, label in pending:
+            try:
+                response = session.request("DELETE", path)
+                if response.status_code not in (200, 202, 204, 404):
+                    problems.append(f"{label}: DELETE {path} answered {response.status_code}")
+            except requests.RequestException as exc:
+                problems.append(f"{label}: DELETE {path} failed ({type(exc).__name__})")
+        return problems
+
+
+class CheckContext:
+    def __init__(self, config: RunConfig, catalog: Catalog, session: HarnessSession,
+                 readonly: HarnessSession | None = None, cleanup: Cleanup | None = None) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.session = session
+        self.readonly = readonly
+        self.cleanup = cleanup or Cleanup()
+        self._samples: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._counter = 0
+
+    # -- HTTP -----------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, path, **kwargs)
+
+    def get(self, path: str, params: dict[str, Any] | None = None, **kwargs: Any) -> requests.Response:
+        return self.session.request("GET", path, params=params, **kwargs)
+
+    def anonymous(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+        """A request without the harness's token (optionally with a header of the check's own)."""
+        return self.session.request(method, path, headers=headers or {}, authenticate=False, **kwargs)
+
+    @property
+    def last_exchange(self) -> Exchange | None:
+        return self.session.last
+
+    def fail(self, message: str) -> None:
+        raise CheckFailed(message)
+
+    def json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise CheckFailed(f"{response.request.method} {response.url} answered {response.status_code} "
+                              f"with a body that is not JSON") from None
+
+    # -- data -----------------------------------------------------------------------------
+    def list_key(self, op: OpInfo) -> str:
+        keys = op.response_keys
+        if not keys:
+            raise NotApplicable(f"{op.label} declares no response key")
+        return keys[0]
+
+    def records(self, op: OpInfo, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        response = self.get(path, params)
+        if response.status_code != 200:
+            raise CheckFailed(f"GET {path} answered {response.status_code}, expected 200")
+        body = self.json(response)
+        items = body.get(self.list_key(op)) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise CheckFailed(f"GET {path}: body has no {self.list_key(op)!r} array")
+        return items
+
+    def samples(self, collection: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Some records of a collection (cached), read through its plain list operation."""
+        with self._lock:
+            cached = self._samples.get(collection)
+        if cached is not None:
+            return cached
+        op = self.catalog.plain(collection, "list")
+        if op is None:
+            raise NotApplicable(f"no plain list operation for {collection}")
+        items = [r for r in self.records(op, op.path, {"limit": limit}) if r.get("status") != "tobedeleted"]
+        with self._lock:
+            self._samples[collection] = items
+        return items
+
+    def sample_id(self, collection: str) -> str:
+        items = self.samples(collection)
+        if not items:
+            raise NotApplicable(f"the target has no {collection} to test with")
+        return items[0]["sourcedId"]
+
+    def concrete_path(self, op: OpInfo) -> str:
+        """The operation's path with every parameter filled by a record that exists."""
+        path = op.path
+        requires = op.binding.get("requires") or {}
+        id_param = op.binding.get("id")
+        for param in op.path_params:
+            if param == id_param and op.collection:
+                value = self._id_for_item(op)
+            elif param in requires:
+                value = self._linked_id(op, param, requires[param], requires)
+            else:
+                hint = next((c for k, c in PARAM_HINTS.items() if k.lower() in param.lower()), None)
+                if hint is None:
+                    raise NotApplicable(f"cannot find a value for path parameter {{{param}}}")
+                value = self.sample_id(hint)
+            path = path.replace("{" + param + "}", value)
+        return path
+
+    def _linked_id(self, op: OpInfo, param: str, collection: str, requires: dict[str, str]) -> str:
+        """For nested paths, pick parents that belong together (a class of that school, ...)."""
+        others = [p for p in requires if p != param]
+        if collection == "classes" and others:
+            return self.sample_id("classes")
+        if collection == "orgs" and "classSourcedId" in requires:
+            klass = self.samples("classes")[0] if self.samples("classes") else None
+            school = (klass or {}).get("school") or (klass or {}).get("org")
+            if isinstance(school, dict) and school.get("sourcedId"):
+                return school["sourcedId"]
+        return self.sample_id(collection)
+
+    def _id_for_item(self, op: OpInfo) -> str:
+        """An id the item operation should find: from the sibling list of the same view."""
+        parent = op.path.rsplit("/", 1)[0]
+        sibling = next((o for o in self.catalog.ops if o.path == parent and o.action == "list"), None)
+        if sibling is not None and not sibling.path_params:
+            items = self.records(sibling, sibling.path, {"limit": 5})
+            live = [r for r in items if r.get("status") != "tobedeleted"]
+            if live:
+                return live[0]["sourcedId"]
+            raise NotApplicable(f"{sibling.label} returned no records to test with")
+        return self.sample_id(op.collection or "")
+
+    def new_id(self, label: str) -> str:
+        """Ids of records the run creates start with the run id, so they can be found and removed."""
+        with self._lock:
+            self._counter += 1
+            return f"{self.config.run_id}-{label}-{self._counter}"
+
+    def require_writes(self) -> None:
+        if not self.session.writes_allowed:
+            raise NotApplicable("writes are off for this target (pass --allow-writes)")

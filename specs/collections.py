@@ -1,0 +1,79 @@
+"""Store collections declared by the specs (`x-tb-collections`): entity schema, the fields a
+filter, sort or sparse fieldset may name, and where the references to other collections are.
+
+Shared by the sandbox (to answer queries) and the harness (to check answers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from specs.fieldpaths import FieldPath, field_paths, sortable_paths, top_level_fields
+from specs.loader import SpecDocument, SpecError
+
+Segments = tuple[tuple[str, bool], ...]
+
+
+@dataclass
+class Collection:
+    name: str
+    doc: SpecDocument
+    schema: dict[str, Any]
+    fields: dict[str, FieldPath]
+    sortable: set[str]
+    top_fields: set[str]
+    required: list[str]
+    search: list[str]
+    refs: list[tuple[Segments, str]]
+
+    def resolve(self, node: Any) -> Any:
+        return self.doc.resolve(node)
+
+
+def _references(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> list[tuple[Segments, str]]:
+    found: list[tuple[Segments, str]] = []
+
+    def walk(node: dict[str, Any], prefix: Segments, depth: int) -> None:
+        node = resolve(node)
+        for name, prop in (node.get("properties") or {}).items():
+            target = prop.get("x-tb-ref") if isinstance(prop, dict) else None
+            prop = resolve(prop)
+            target = target or prop.get("x-tb-ref")
+            kind = prop.get("type")
+            is_array = kind == "array" or (isinstance(kind, list) and "array" in kind)
+            item = resolve(prop.get("items", {})) if is_array else prop
+            target = target or (item.get("x-tb-ref") if is_array else None)
+            segs = prefix + ((name, is_array),)
+            if target:
+                found.append((segs, target))
+            elif item.get("properties") and depth < 3:
+                walk(item, segs, depth + 1)
+
+    walk(schema, (), 1)
+    return found
+
+
+def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
+    out: dict[str, Collection] = {}
+    for doc in docs:
+        for name, spec in (doc.raw.get("x-tb-collections") or {}).items():
+            if name in out:
+                raise SpecError(f"{doc.label}: collection {name!r} is already declared by {out[name].doc.label}")
+            schema = doc.pointer(f"#/components/schemas/{spec['schema']}")
+            paths = field_paths(schema, doc.resolve)
+            out[name] = Collection(
+                name=name,
+                doc=doc,
+                schema=schema,
+                fields=paths,
+                sortable=set(sortable_paths(paths)),
+                top_fields=set(top_level_fields(schema, doc.resolve)),
+                required=list(doc.resolve(schema).get("required", [])),
+                search=list(spec.get("search", [])),
+                refs=_references(schema, doc.resolve),
+            )
+    for coll in out.values():
+        for _, target in coll.refs:
+            if target not in out:
+                raise SpecError(f"{coll.doc.label}: {coll.name} references unknown collection {target!r}")
+    return out
