@@ -1,6 +1,239 @@
-"""pytest plugin entry point (the conformance suite's options and markers)."""
+"""pytest plugin: the conformance suite inside any pytest run.
+
+    pytest --tbconform-target https://api.staging.alpha-1edtech.ai -m oneroster
+
+The suite is collected only when `--tbconform` or `--tbconform-target` (or TIMEBACK_API_URL with
+`--tbconform`) is given, so the plugin is inert in other test runs. One marker per API.
+"""
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
-def pytest_addoption(parser):  # filled in by the harness
-    parser.addoption("--run-heavy", action="store_true", default=False, help="run tests marked heavy in full")
+import pytest
+
+SUITE = Path(__file__).parent / "suite" / "test_tbconform.py"
+RESULTS_KEY = "tbconform_results"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tbconform", "Timeback API conformance (tbconform)")
+    group.addoption("--run-heavy", action="store_true", default=False, help="run tests marked heavy in full")
+    group.addoption("--tbconform", action="store_true", default=False,
+                    help="collect the conformance suite (implied by --tbconform-target)")
+    group.addoption("--tbconform-target", metavar="URL", help="API base URL (env TIMEBACK_API_URL)")
+    group.addoption("--tbconform-auth-url", metavar="URL", help="OAuth2 token URL (env TIMEBACK_AUTH_URL; default <target>/oauth2/token)")
+    group.addoption("--tbconform-client-id", metavar="ID", help="OAuth2 client id (env CLIENT_ID)")
+    group.addoption("--tbconform-client-secret", metavar="SECRET", help="OAuth2 client secret (env CLIENT_SECRET)")
+    group.addoption("--tbconform-readonly-client-id", metavar="ID", help="a read-only client, for scope checks")
+    group.addoption("--tbconform-readonly-client-secret", metavar="SECRET", help="its secret")
+    group.addoption("--tbconform-api", metavar="LIST", help="comma-separated APIs (default: all with specs)")
+    group.addoption("--tbconform-allow-writes", action="store_true", default=False,
+                    help="send write requests to a non-loopback target (records are tagged and removed)")
+    group.addoption("--tbconform-max-examples", type=int, default=5, metavar="N", help="generated cases per operation (default 5)")
+    group.addoption("--tbconform-max-rps", type=float, default=None, metavar="N",
+                    help="request-rate cap (default 10 for non-loopback targets, none for loopback)")
+    group.addoption("--tbconform-report-dir", metavar="DIR", help="write summary.json, junit.xml and index.html here")
+    group.addoption("--tbconform-seed", type=int, default=42, metavar="N", help="generation seed (default 42)")
+    group.addoption("--tbconform-layers", default="contract,semantic", metavar="LIST",
+                    help="contract,semantic (default both)")
+    group.addoption("--tbconform-rules", metavar="LIST", help="only these semantic rule ids (comma-separated prefixes)")
+    group.addoption("--tbconform-run-id", metavar="ID", help="prefix of records the run creates (default random)")
+
+
+def _active(config: pytest.Config) -> bool:
+    return bool(config.getoption("--tbconform") or config.getoption("--tbconform-target"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from specs.loader import available_apis
+
+    for api in available_apis():
+        config.addinivalue_line("markers", f"{api}: conformance checks of the {api} API (tbconform)")
+    config.addinivalue_line("markers", "contract: tbconform contract layer (schemathesis)")
+    config.addinivalue_line("markers", "semantic: tbconform semantic rules")
+    if not _active(config):
+        return
+    run = ConformanceRun.from_pytest(config)
+    config.pluginmanager.register(run, "tbconform-run")
+    if str(SUITE) not in config.args:
+        config.args.append(str(SUITE))
+
+
+class ConformanceRun:
+    """State of one conformance run inside pytest: sessions, catalog, results, cleanup."""
+
+    def __init__(self, config: Any, pytest_config: pytest.Config | None = None) -> None:
+        from harness.catalog import Catalog
+        from harness.context import CheckContext, Cleanup
+        from harness.http import HarnessSession, TokenProvider
+
+        self.config = config
+        self.pytest_config = pytest_config
+        self.catalog = Catalog.load(config.apis)
+        target = config.target.rstrip("/")
+        auth_url = config.auth_url or f"{target}/oauth2/token"
+        tokens = TokenProvider(auth_url, config.client_id, config.client_secret) if config.client_id else None
+        self.session = HarnessSession(target, tokens, config.writes_enabled, config.rate_limit)
+        readonly = None
+        if config.readonly_client_id and config.readonly_client_secret:
+            readonly = HarnessSession(target, TokenProvider(auth_url, config.readonly_client_id, config.readonly_client_secret),
+                                      config.writes_enabled, config.rate_limit)
+        self.cleanup = Cleanup()
+        self.context = CheckContext(config, self.catalog, self.session, readonly, self.cleanup)
+        self.results: list[Any] = []
+        self.started = datetime.now(timezone.utc)
+        self.cleanup_problems: list[str] = []
+
+    @classmethod
+    def from_pytest(cls, config: pytest.Config) -> "ConformanceRun":
+        from harness.config import RunConfig, from_environment
+
+        opt = config.getoption
+        run = from_environment(RunConfig(
+            target=opt("--tbconform-target"), auth_url=opt("--tbconform-auth-url"),
+            client_id=opt("--tbconform-client-id"), client_secret=opt("--tbconform-client-secret"),
+            readonly_client_id=opt("--tbconform-readonly-client-id"),
+            readonly_client_secret=opt("--tbconform-readonly-client-secret"),
+            apis=[a.strip() for a in opt("--tbconform-api").split(",")] if opt("--tbconform-api") else None,
+            allow_writes=opt("--tbconform-allow-writes"), max_examples=opt("--tbconform-max-examples"),
+            max_rps=opt("--tbconform-max-rps"), seed=opt("--tbconform-seed"),
+            report_dir=Path(opt("--tbconform-report-dir") or "reports/latest"),
+            layers=tuple(x.strip() for x in opt("--tbconform-layers").split(",") if x.strip()),
+        ))
+        if opt("--tbconform-run-id"):
+            run.run_id = opt("--tbconform-run-id")
+        if not run.target:
+            raise pytest.UsageError("tbconform: give --tbconform-target URL (or set TIMEBACK_API_URL)")
+        return cls(run, config)
+
+    # -- parametrization ------------------------------------------------------------------
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        from harness.semantic import semantic_pairs
+
+        layers = self.config.layers
+        if "tbconform_pair" in metafunc.fixturenames:
+            rules = self.pytest_config.getoption("--tbconform-rules") if self.pytest_config else None
+            prefixes = [r.strip() for r in rules.split(",")] if rules else None
+            pairs = semantic_pairs(self.catalog, self.config.apis) if "semantic" in layers else []
+            if prefixes:
+                pairs = [(r, o) for r, o in pairs if any(r.id.startswith(p) for p in prefixes)]
+            metafunc.parametrize("tbconform_pair", [
+                pytest.param((r, o), id=f"{r.id}::{o.label}", marks=[getattr(pytest.mark, r.api), pytest.mark.semantic])
+                for r, o in pairs])
+        if "tbconform_operation" in metafunc.fixturenames:
+            ops = [o for o in self.catalog.ops if not self.config.apis or o.api in self.config.apis] \
+                if "contract" in layers else []
+            metafunc.parametrize("tbconform_operation", [
+                pytest.param(o, id=f"contract::{o.label}", marks=[getattr(pytest.mark, o.api), pytest.mark.contract])
+                for o in ops])
+        if "tbconform_document" in metafunc.fixturenames:
+            docs = [d for d in self.catalog.docs if "contract" in layers]
+            metafunc.parametrize("tbconform_document", [
+                pytest.param(d, id=f"stateful::{d.label}", marks=[getattr(pytest.mark, d.raw.get("x-tb-api", d.api)),
+                                                               pytest.mark.contract])
+                for d in docs])
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Drop suite functions left without parameters (a layer not selected) instead of skipping."""
+        def unparametrized(item: pytest.Item) -> bool:
+            mark = item.get_closest_marker("skip")
+            return mark is not None and "empty parameter set" in str(mark.kwargs.get("reason", ""))
+
+        empty = [i for i in items if str(i.path) == str(SUITE) and unparametrized(i)]
+        if empty:
+            config.hook.pytest_deselected(items=empty)
+            items[:] = [i for i in items if i not in empty]
+
+    @pytest.fixture(scope="session")
+    def tbconform(self) -> "ConformanceRun":
+        return self
+
+    # -- running --------------------------------------------------------------------------
+    def _finish(self, results: list[Any]) -> None:
+        """Attach results to the running item and turn them into a pytest outcome."""
+        from reports.redaction import redact
+
+        self._current.extend(results)
+        failed = [r for r in results if r.status in ("failed", "error")]
+        if failed:
+            self._attach_allure(failed)
+            pytest.fail("\n".join(redact(f"[{r.id}] {r.message}", self.config.secrets) for r in failed), pytrace=False)
+        if results and all(r.status == "skipped" for r in results):
+            pytest.skip(redact(results[0].message or "not applicable", self.config.secrets))
+
+    def _attach_allure(self, failed: list[Any]) -> None:
+        try:
+            import allure
+        except ImportError:  # pragma: no cover
+            return
+        from reports.redaction import redact, redact_exchange
+
+        for result in failed:
+            if result.exchange is not None:
+                exchange = redact_exchange(result.exchange, self.config.secrets)
+                allure.attach(exchange.curl(), f"{result.id} request", allure.attachment_type.TEXT)
+                allure.attach(redact(exchange.response_body or "", self.config.secrets),
+                              f"{result.id} response ({exchange.status})", allure.attachment_type.TEXT)
+
+    def run_semantic(self, pair: tuple[Any, Any]) -> None:
+        from harness.semantic import run_rule
+
+        rule, op = pair
+        self._finish([run_rule(self.context, rule, op)])
+
+    def run_contract(self, op: Any) -> None:
+        from harness.contract import run_operation
+
+        self._finish(run_operation(self.session, self.catalog, op, max_examples=self.config.max_examples,
+                                   seed=self.config.seed, run_id=self.config.run_id,
+                                   writes=self.session.writes_allowed, cleanup=self.cleanup))
+
+    def run_stateful(self, doc: Any) -> None:
+        from harness.contract import run_stateful
+
+        self._finish(run_stateful(self.session, self.catalog, doc, max_examples=self.config.max_examples,
+                                  seed=self.config.seed, run_id=self.config.run_id, cleanup=self.cleanup))
+
+    # -- result plumbing (works with and without xdist workers) ---------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        self._current: list[Any] = []
+        yield
+        item.user_properties.append((RESULTS_KEY, json.dumps([asdict(r) for r in self._current])))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from reports.model import CheckResult
+
+        for key, value in report.user_properties:
+            if key == RESULTS_KEY and report.when == "call":
+                self.results.extend(CheckResult(**d) for d in json.loads(value))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not hasattr(session.config, "workerinput"):
+            self.cleanup_problems = self.cleanup.run(self.session)
+        else:  # each xdist worker removes what it created
+            self.cleanup.run(self.session)
+            return
+        report_dir = self.pytest_config.getoption("--tbconform-report-dir") if self.pytest_config else None
+        if report_dir:
+            self.write_reports(Path(report_dir))
+
+    def run_result(self) -> Any:
+        from reports.model import RunResult
+
+        finished = datetime.now(timezone.utc)
+        return RunResult(
+            target=self.config.target or "", started=self.started.isoformat(timespec="seconds"),
+            finished=finished.isoformat(timespec="seconds"), duration=(finished - self.started).total_seconds(),
+            settings=self.config.public_settings(), results=list(self.results),
+        )
+
+    def write_reports(self, out_dir: Path) -> dict[str, Path]:
+        from reports import write_reports
+
+        tokens = [t for t in (self.session.tokens._token if self.session.tokens else None,) if t]
+        return write_reports(self.run_result(), out_dir, secrets=self.config.secrets + tokens)

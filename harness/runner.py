@@ -1,0 +1,127 @@
+"""`tbconform run`: preflight, then the suite through pytest (the same plugin teams use), then
+reports and an exit code: 0 all selected checks passed, 1 conformance failures, 2 usage or
+connection problems."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.config import RunConfig
+from harness.pytest_plugin import SUITE
+from harness.target import PreflightError, check_target, embedded_sandbox
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+
+
+class ProgressDisplay:
+    """A live line per item (layer, rule, operation) with running counts, on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.counts = {"passed": 0, "failed": 0, "skipped": 0}
+        self.progress: Any = None
+        self.task: Any = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.enabled:
+            print(f"tbconform: {len(session.items)} items (contract operations, stateful runs, rule checks)", file=sys.stderr)
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.fields[counts]}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("{task.description}"),
+                                 console=Console(stderr=True), transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task("", total=len(session.items), counts=self._counts())
+
+    def _counts(self) -> str:
+        c = self.counts
+        return f"✓{c['passed']} ✗{c['failed']} ↷{c['skipped']}"
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=nodeid.split("[", 1)[-1].rstrip("]")[:90])
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.counts[report.outcome if report.outcome in self.counts else "failed"] += 1
+            if self.progress is not None:
+                self.progress.update(self.task, advance=1, counts=self._counts())
+
+    def pytest_sessionfinish(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def pytest_args(config: RunConfig, ini: Path, rules: str | None) -> list[str]:
+    args = [str(SUITE), "-c", str(ini), "--rootdir", str(ini.parent), "-p", "no:cacheprovider",
+            "-q", "--no-header", "--tb=no", "-rN", "-W", "ignore",
+            "--tbconform-target", config.target or "", "--tbconform-report-dir", str(config.report_dir),
+            "--alluredir", str(config.report_dir / "allure-results"), "--clean-alluredir",
+            "--tbconform-max-examples", str(config.max_examples), "--tbconform-seed", str(config.seed),
+            "--tbconform-layers", ",".join(config.layers), "--tbconform-run-id", config.run_id]
+    for flag, value in (("--tbconform-auth-url", config.auth_url), ("--tbconform-client-id", config.client_id),
+                        ("--tbconform-client-secret", config.client_secret),
+                        ("--tbconform-readonly-client-id", config.readonly_client_id),
+                        ("--tbconform-readonly-client-secret", config.readonly_client_secret),
+                        ("--tbconform-api", ",".join(config.apis) if config.apis else None),
+                        ("--tbconform-max-rps", str(config.max_rps) if config.max_rps is not None else None),
+                        ("--tbconform-rules", rules)):
+        if value:
+            args += [flag, value]
+    if config.allow_writes:
+        args.append("--tbconform-allow-writes")
+    if config.workers > 1:
+        args += ["-n", str(config.workers)]
+    return args
+
+
+def summarize(report_dir: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        return json.loads((report_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def run_suite(config: RunConfig, rules: str | None = None, progress: bool = True) -> int:
+    config.report_dir.mkdir(parents=True, exist_ok=True)
+    embedded = config.target is None
+    try:
+        with embedded_sandbox(config) if embedded else nullcontext(config):
+            if not embedded:
+                check_target(config)
+            with tempfile.TemporaryDirectory(prefix="tbconform-") as tmp:
+                ini = Path(tmp) / "pytest.ini"
+                ini.write_text("[pytest]\n")
+                display = ProgressDisplay(progress and config.workers == 1)
+                code = pytest.main(pytest_args(config, ini, rules), plugins=[display])
+    except PreflightError as exc:
+        print(f"tbconform run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    summary = summarize(config.report_dir)
+    where = "embedded sandbox" if embedded else config.target
+    if summary:
+        print(f"tbconform: {summary.get('verdict', '?')} against {where}: {summary.get('passed', 0)} passed, "
+              f"{summary.get('failed', 0)} failed, {summary.get('skipped', 0)} skipped "
+              f"({summary.get('errors', 0)} errors) in {summary.get('duration', 0):.1f} s")
+        failing = [r for r, c in (summary.get("rules") or {}).items() if c.get("failed") or c.get("errors")]
+        if failing:
+            print("failing rules: " + ", ".join(sorted(failing)[:15]) + (" ..." if len(failing) > 15 else ""))
+        print(f"reports: {config.report_dir}/index.html, summary.json, junit.xml, allure-results/")
+    if code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return EXIT_FAILURES
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("tbconform run: no checks selected (check --api, --layers and --rules)", file=sys.stderr)
+    elif code == pytest.ExitCode.INTERRUPTED:
+        print("tbconform run: interrupted; records created so far were removed", file=sys.stderr)
+    return EXIT_USAGE

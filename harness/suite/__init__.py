@@ -1,0 +1,1 @@
+"""The conformance suite that the pytest plugin collects (one test function per layer)."""
