@@ -9,6 +9,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from harness.options import PORT as _port
+from harness.options import POSITIVE as _positive
+from harness.options import RUN_OPTIONS
+from harness.options import SEED as _seed
+
 EXIT_USAGE = 2
 
 
@@ -19,26 +24,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints usage + exits 2; we want one line
         raise UsageError(f"{self.prog}: {message} (see --help)")
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be a number, got {text!r}") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"port must be 1-65535, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {value}")
-    return value
 
 
 def _sizes() -> list[str]:
@@ -78,23 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "Exit 0 when every selected check passes, 1 on conformance failures, 2 on usage or "
                     "connection problems. Settings also come from TIMEBACK_API_URL, TIMEBACK_AUTH_URL, "
                     "CLIENT_ID and CLIENT_SECRET.")
-    run.add_argument("--target", metavar="URL", help="API base URL (default: start the embedded sandbox)")
-    run.add_argument("--auth-url", metavar="URL", help="OAuth2 token URL (default <target>/oauth2/token)")
-    run.add_argument("--client-id", metavar="ID", help="OAuth2 client id")
-    run.add_argument("--client-secret", metavar="SECRET", help="OAuth2 client secret (never written to reports)")
-    run.add_argument("--readonly-client-id", metavar="ID", help="a read-only client, enables the scope checks")
-    run.add_argument("--readonly-client-secret", metavar="SECRET", help="its secret")
-    run.add_argument("--api", metavar="LIST", help="comma-separated APIs to test (default: all with specs)")
-    run.add_argument("--allow-writes", action="store_true",
-                     help="allow write requests to a non-loopback target (records are tagged and deleted)")
-    run.add_argument("--max-examples", type=_positive, default=5, metavar="N", help="generated cases per operation (default 5)")
+    for option in RUN_OPTIONS:
+        run.add_argument(f"--{option.name}", **option.kwargs())
     run.add_argument("--workers", type=_positive, default=1, metavar="N", help="parallel workers (default 1)")
-    run.add_argument("--max-rps", type=_rate, default=None, metavar="N",
-                     help="request-rate cap (default 10 for non-loopback targets, 0 = none)")
-    run.add_argument("--report-dir", default="reports/latest", metavar="DIR", help="report folder (default reports/latest)")
-    run.add_argument("--seed", type=_seed, default=42, help="generation and sandbox seed (default 42)")
-    run.add_argument("--layers", default="contract,semantic", metavar="LIST", help="contract,semantic (default both)")
-    run.add_argument("--rules", metavar="LIST", help="only semantic rules whose id starts with one of these")
     run.add_argument("--quiet", action="store_true", help="no progress display")
 
     report = sub.add_parser("report", help="re-render the reports of a finished run",
@@ -104,46 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of requests per second, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--max-rps cannot be negative, got {value}")
-    return value
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.config import RunConfig, from_environment
+    from harness.options import OptionError, build_config
     from harness.runner import run_suite
-    from specs.loader import available_apis
 
-    layers = tuple(x.strip() for x in args.layers.split(",") if x.strip())
-    if not layers or set(layers) - {"contract", "semantic"}:
-        raise UsageError(f"tbconform run: --layers takes contract and/or semantic, got {args.layers!r}")
-    apis = [a.strip() for a in args.api.split(",") if a.strip()] if args.api else None
-    unknown = sorted(set(apis or []) - set(available_apis()))
-    if unknown:
-        raise UsageError(f"tbconform run: unknown API(s) {', '.join(unknown)}; known: {', '.join(available_apis())}")
-    config = from_environment(RunConfig(
-        target=args.target, auth_url=args.auth_url, client_id=args.client_id, client_secret=args.client_secret,
-        readonly_client_id=args.readonly_client_id, readonly_client_secret=args.readonly_client_secret,
-        apis=apis, allow_writes=args.allow_writes, max_examples=args.max_examples, workers=args.workers,
-        max_rps=args.max_rps, report_dir=Path(args.report_dir), seed=args.seed, layers=layers,
-    ))
-    if (config.client_id is None) != (config.client_secret is None):
-        raise UsageError("tbconform run: give --client-id and --client-secret together (or CLIENT_ID and CLIENT_SECRET)")
+    try:
+        config = build_config(lambda dest: getattr(args, dest))
+    except OptionError as exc:
+        raise UsageError(f"tbconform run: {exc}") from None
+    config.workers = args.workers
     if config.target is None and config.client_id:
         raise UsageError("tbconform run: --client-id without --target; the embedded sandbox uses its own credentials")
     return run_suite(config, rules=args.rules, progress=not args.quiet)

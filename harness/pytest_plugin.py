@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from harness.options import RUN_OPTIONS
+
 SUITE = Path(__file__).parent / "suite" / "test_tbconform.py"
 RESULTS_KEY = "tbconform_results"
 
@@ -24,23 +26,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-heavy", action="store_true", default=False, help="run tests marked heavy in full")
     group.addoption("--tbconform", action="store_true", default=False,
                     help="collect the conformance suite (implied by --tbconform-target)")
-    group.addoption("--tbconform-target", metavar="URL", help="API base URL (env TIMEBACK_API_URL)")
-    group.addoption("--tbconform-auth-url", metavar="URL", help="OAuth2 token URL (env TIMEBACK_AUTH_URL; default <target>/oauth2/token)")
-    group.addoption("--tbconform-client-id", metavar="ID", help="OAuth2 client id (env CLIENT_ID)")
-    group.addoption("--tbconform-client-secret", metavar="SECRET", help="OAuth2 client secret (env CLIENT_SECRET)")
-    group.addoption("--tbconform-readonly-client-id", metavar="ID", help="a read-only client, for scope checks")
-    group.addoption("--tbconform-readonly-client-secret", metavar="SECRET", help="its secret")
-    group.addoption("--tbconform-api", metavar="LIST", help="comma-separated APIs (default: all with specs)")
-    group.addoption("--tbconform-allow-writes", action="store_true", default=False,
-                    help="send write requests to a non-loopback target (records are tagged and removed)")
-    group.addoption("--tbconform-max-examples", type=int, default=5, metavar="N", help="generated cases per operation (default 5)")
-    group.addoption("--tbconform-max-rps", type=float, default=None, metavar="N",
-                    help="request-rate cap (default 10 for non-loopback targets, none for loopback)")
-    group.addoption("--tbconform-report-dir", metavar="DIR", help="write summary.json, junit.xml and index.html here")
-    group.addoption("--tbconform-seed", type=int, default=42, metavar="N", help="generation seed (default 42)")
-    group.addoption("--tbconform-layers", default="contract,semantic", metavar="LIST",
-                    help="contract,semantic (default both)")
-    group.addoption("--tbconform-rules", metavar="LIST", help="only these semantic rule ids (comma-separated prefixes)")
+    for option in RUN_OPTIONS:
+        kwargs = option.kwargs()
+        kwargs["dest"] = f"tbconform_{option.dest}"
+        if option.name == "report-dir":  # inside a team's own pytest, reports only when asked for
+            kwargs["default"] = None
+        group.addoption(f"--tbconform-{option.name}", **kwargs)
     group.addoption("--tbconform-run-id", metavar="ID", help="prefix of records the run creates (default random)")
 
 
@@ -90,22 +81,14 @@ class ConformanceRun:
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> "ConformanceRun":
-        from harness.config import RunConfig, from_environment
+        from harness.options import OptionError, build_config
 
-        opt = config.getoption
-        run = from_environment(RunConfig(
-            target=opt("--tbconform-target"), auth_url=opt("--tbconform-auth-url"),
-            client_id=opt("--tbconform-client-id"), client_secret=opt("--tbconform-client-secret"),
-            readonly_client_id=opt("--tbconform-readonly-client-id"),
-            readonly_client_secret=opt("--tbconform-readonly-client-secret"),
-            apis=[a.strip() for a in opt("--tbconform-api").split(",")] if opt("--tbconform-api") else None,
-            allow_writes=opt("--tbconform-allow-writes"), max_examples=opt("--tbconform-max-examples"),
-            max_rps=opt("--tbconform-max-rps"), seed=opt("--tbconform-seed"),
-            report_dir=Path(opt("--tbconform-report-dir") or "reports/latest"),
-            layers=tuple(x.strip() for x in opt("--tbconform-layers").split(",") if x.strip()),
-        ))
-        if opt("--tbconform-run-id"):
-            run.run_id = opt("--tbconform-run-id")
+        try:
+            run = build_config(lambda dest: config.getoption(f"tbconform_{dest}"))
+        except OptionError as exc:
+            raise pytest.UsageError(f"tbconform: {exc}") from None
+        if config.getoption("--tbconform-run-id"):
+            run.run_id = config.getoption("--tbconform-run-id")
         if not run.target:
             raise pytest.UsageError("tbconform: give --tbconform-target URL (or set TIMEBACK_API_URL)")
         return cls(run, config)
