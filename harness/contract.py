@@ -472,9 +472,44 @@ def _coverage_cases(schema: Any, operation: Any, limit: int) -> list[Any]:
     return chosen
 
 
+_NO_NEGATIVE: set[tuple[str, str]] = set()
+
+
+def can_negate(operation: Any) -> bool:
+    """Whether schemathesis can break any input of the operation (else a negative run only burns time)."""
+    try:
+        from schemathesis.core.parameters import ParameterLocation
+        from schemathesis.specs.openapi._hypothesis import _draw_negated_locations
+
+        explicit = {loc: None for loc in (ParameterLocation.PATH, ParameterLocation.HEADER,
+                                          ParameterLocation.COOKIE, ParameterLocation.QUERY)}
+
+        def draw(strategy: Any) -> Any:  # the first choice every time: only "is there any candidate" matters
+            return False if strategy == hypothesis.strategies.booleans() else strategy.elements[0]
+
+        return _draw_negated_locations(draw, operation, GenerationMode.NEGATIVE, explicit=explicit,
+                                       body_is_generated=True) is not None
+    except Exception:  # noqa: BLE001 - private helper moved or changed: just try generating
+        return True
+
+
 def run_operation(session: HarnessSession, catalog: Catalog, op: OpInfo, *, max_examples: int, seed: int,
-                  run_id: str, writes: bool, cleanup: Cleanup | None, coverage: bool = True) -> list[CheckResult]:
-    """Positive and negative cases for one operation through `session`; one CheckResult per check."""
+                  run_id: str, writes: bool, cleanup: Cleanup | None, coverage: bool = True,
+                  stats: dict[str, int] | None = None) -> list[CheckResult]:
+    """Positive and negative cases for one operation through `session`; one CheckResult per check.
+
+    `coverage=False` leaves out the slice of schemathesis' coverage phase (undeclared methods, missing
+    required headers, the first `max_examples` boundary cases); `stats["cases"]` counts cases sent.
+    """
+    results, cases = _run_operation(session, catalog, op, max_examples=max_examples, seed=seed, run_id=run_id,
+                             writes=writes, cleanup=cleanup, coverage=coverage)
+    if stats is not None:
+        stats["cases"] = stats.get("cases", 0) + cases
+    return results
+
+
+def _run_operation(session: HarnessSession, catalog: Catalog, op: OpInfo, *, max_examples: int, seed: int,
+                   run_id: str, writes: bool, cleanup: Cleanup | None, coverage: bool) -> tuple[list[CheckResult], int]:
     tally = _Tally(CASE_CHECKS)
     finish = lambda: tally.results(prefix="contract.", api=op.api, operation=op.label, rules=CASE_CHECKS,  # noqa: E731
                                    not_applied=_not_applied)
@@ -482,7 +517,7 @@ def run_operation(session: HarnessSession, catalog: Catalog, op: OpInfo, *, max_
         for out in tally.outcomes.values():
             out.applied = False
         return [CheckResult(id=r.id, api=r.api, operation=r.operation, status="skipped", message=WRITES_OFF,
-                            rule=r.rule, layer=LAYER) for r in finish()]
+                            rule=r.rule, layer=LAYER) for r in finish()], 0
     schema = schema_for(op.operation.doc)
     operation = schema[op.path][op.method]
     runner = _Runner(session, schema, op, list(CASE_CHECKS), tally, catalog, run_id, writes, cleanup)
@@ -491,18 +526,26 @@ def run_operation(session: HarnessSession, catalog: Catalog, op: OpInfo, *, max_
     if coverage:
         for case in _coverage_cases(schema, operation, max_examples):
             runner.handle(case)
-    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        if runner.stopped:
-            break
+    # One hypothesis run per operation drawing from both modes (as schemathesis' fuzzing phase does):
+    # `max_examples` of each on average, and one engine start-up instead of two.
+    key = (str(op.operation.doc.path), op.label)
+    modes = [GenerationMode.POSITIVE]
+    if key not in _NO_NEGATIVE and can_negate(operation):
+        modes.append(GenerationMode.NEGATIVE)
+    else:
+        _NO_NEGATIVE.add(key)
+    strategies = []
+    for mode in modes:
         try:
-            strategy = operation.as_strategy(generation_mode=mode)
+            strategies.append(operation.as_strategy(generation_mode=mode))
         except Exception as exc:  # noqa: BLE001 - the schema cannot express this mode
             if mode is GenerationMode.POSITIVE:
                 for name in tally.outcomes:
                     tally.errored(name, f"cannot generate cases: {type(exc).__name__}: {exc}", None)
-            continue
-        _fuzz(strategy, max_examples, _seed_for(seed, op.label, mode.value), runner.handle)
-    return finish()
+    if strategies and not runner.stopped:
+        strategy = strategies[0] if len(strategies) == 1 else hypothesis.strategies.one_of(strategies)
+        _fuzz(strategy, max_examples * len(strategies), _seed_for(seed, op.label, "fuzz"), runner.handle)
+    return finish(), tally.cases
 
 
 # -- stateful -------------------------------------------------------------------------------

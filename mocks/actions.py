@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from mocks import faults as faults_mod
 from mocks.context import RequestContext, Response
 from mocks.errors import ApiError
 from mocks.model import Collection, Segments
@@ -171,13 +172,15 @@ def explain_list_parameter(coll: Collection, name: str, value: Any) -> None:
 def action_list(ctx: RequestContext) -> Response:
     require_parents(ctx)
     coll = ctx.collection()
-    compiler = Compiler(coll.fields)
+    faults = ctx.sandbox.faults
+    compiler = faults_mod.compiler(coll.fields, faults) if faults else Compiler(coll.fields)
     parts = view_condition(ctx, coll, compiler)
     try:
-        if ctx.query.get("filter") is not None:
-            parts.append(compiler.compile(parse_filter(str(ctx.query["filter"]))))
+        if ctx.query.get("filter") is not None and not (faults and "filter-ignored" in faults):
+            node = parse_filter(str(ctx.query["filter"]))
+            parts.append(compiler.compile_user(node) if faults else compiler.compile(node))
         search = ctx.query.get("search")
-        if search is not None and str(search).strip():
+        if search is not None and str(search).strip() and not (faults and "search-ignored" in faults):
             if not coll.search:
                 raise QueryError(f"{coll.name} does not support search")
             compiler.params.append(str(search).strip())
@@ -185,9 +188,11 @@ def action_list(ctx: RequestContext) -> Response:
             parts.append("(" + " OR ".join(f"tb_contains(json_extract(data, '$.{f}'), ?{mark})" for f in coll.search) + ")")
         order = "seq"
         direction = "DESC" if str(ctx.query.get("orderBy", "asc")).lower() == "desc" else "ASC"
-        if ctx.query.get("sort") is not None:
+        if faults and "sort-reversed" in faults:
+            direction = "ASC" if direction == "DESC" else "DESC"
+        if ctx.query.get("sort") is not None and not (faults and "sort-ignored" in faults):
             order = f"{sort_expression(str(ctx.query['sort']), coll.sortable)} {direction}, seq {direction}"
-        elif ctx.query.get("orderBy") is not None:
+        elif ctx.query.get("orderBy") is not None and not (faults and "sort-ignored" in faults):
             order = f"seq {direction}"
     except QueryError as exc:
         raise ApiError(400, str(exc)) from None
@@ -195,6 +200,8 @@ def action_list(ctx: RequestContext) -> Response:
     limit = int(ctx.query.get("limit", DEFAULT_LIMIT))
     offset = min(int(ctx.query.get("offset", 0)), MAX_OFFSET)
     where = " AND ".join(parts) or "1"
+    if faults:
+        return _faulty_list(ctx, coll, faults, where, compiler.params, order, keep, limit, offset)
     total, rows = ctx.store.page(coll.name, where, compiler.params, order, limit, offset)
     if keep is None:
         items = "[" + ",".join(rows) + "]"
@@ -211,6 +218,29 @@ def action_list(ctx: RequestContext) -> Response:
     body = "{" + ",".join(f'"{k}":{items}' for k in keys) + "," + paging[1:]
     headers = {"X-Total-Count": str(total), "Link": _page_links(ctx, offset, limit, total)}
     return Response.raw_json(200, body, headers)
+
+
+def _faulty_list(ctx: RequestContext, coll: Collection, faults: frozenset[str], where: str, params: list[Any],
+                 order: str, keep: set[str] | None, limit: int, offset: int) -> Response:
+    """action_list's answer with the paging / projection faults of mocks/faults.py applied."""
+    sql_limit = DEFAULT_LIMIT if "limit-ignored" in faults else limit
+    sql_offset = offset - 1 if "page-duplicate" in faults and offset > 0 else offset
+    total, rows = ctx.store.page(coll.name, where, params, order, sql_limit, sql_offset)
+    records = [orjson.loads(r) for r in rows]
+    if "fields-ignored" not in faults:
+        records = [project(r, keep) for r in records]
+    if "required-field-missing" in faults and coll.name == "users":
+        for record in records:
+            record.pop("enabledUser", None)
+    if "total-count-off-by-one" in faults:
+        total += 1
+    body: dict[str, Any] = {k: records for k in _response_keys(ctx, coll.name)}
+    body.update(totalCount=str(total) if "wrong-type" in faults else total, pageCount=math.ceil(total / limit),
+                pageNumber=offset // limit + (0 if "page-fields-wrong" in faults else 1), offset=offset, limit=limit)
+    links = _page_links(ctx, offset, limit, total)
+    if "link-next-missing" in faults:
+        links = ", ".join(part for part in links.split(", ") if 'rel="next"' not in part)
+    return Response.json(200, body, {"X-Total-Count": str(total), "Link": links})
 
 
 def _id_param(ctx: RequestContext) -> str:
@@ -234,6 +264,8 @@ def action_get(ctx: RequestContext) -> Response:
     coll = ctx.collection()
     record_id = _id_param(ctx)
     keep = _fields(ctx, coll)
+    if ctx.sandbox.faults and ({"get-differs", "not-found-200"} & ctx.sandbox.faults):
+        return _faulty_get(ctx, coll, record_id, keep)
     if not ctx.binding.get("scope") and not ctx.binding.get("via") and keep is None:
         raw = ctx.store.get_raw(coll.name, record_id)  # hot path: splice stored JSON as is
         if raw is None:
@@ -243,6 +275,18 @@ def action_get(ctx: RequestContext) -> Response:
     record = find_in_view(ctx, coll, record_id)
     if record is None:
         raise _not_found(coll, record_id)
+    record = project(record, keep)
+    return Response.json(200, {k: record for k in _response_keys(ctx, _singular(ctx))})
+
+
+def _faulty_get(ctx: RequestContext, coll: Collection, record_id: str, keep: set[str] | None) -> Response:
+    record = find_in_view(ctx, coll, record_id)
+    if record is None:
+        if "not-found-200" not in ctx.sandbox.faults:
+            raise _not_found(coll, record_id)
+        record = {"sourcedId": record_id, "status": "active", "dateLastModified": now_iso()}
+    elif "get-differs" in ctx.sandbox.faults:
+        record["dateLastModified"] = "2000-01-01T00:00:00.000Z"
     record = project(record, keep)
     return Response.json(200, {k: record for k in _response_keys(ctx, _singular(ctx))})
 
@@ -333,7 +377,8 @@ def _prepare(ctx: RequestContext, coll: Collection, item: Any, old: dict[str, An
     merged["dateLastModified"] = now_iso()
     record = coerce_to_schema(merged, coll.schema, coll.resolve)
     record = _run_hooks(ctx, coll, record, old)
-    check_references(ctx, coll, record)
+    if not (ctx.sandbox.faults and "references-not-checked" in ctx.sandbox.faults):
+        check_references(ctx, coll, record)
     return record
 
 
@@ -392,6 +437,8 @@ def _update(ctx: RequestContext, create_missing: bool, deep: bool) -> Response:
         if deep and old is not None and isinstance(item, dict):
             item = deep_merge(old, item)
         record = _prepare(ctx, coll, item, old, record_id)
+        if old is not None and ctx.sandbox.faults and "update-ignored" in ctx.sandbox.faults:
+            record = old
         if old is None:
             ctx.store.insert(coll.name, record)
         else:
@@ -424,8 +471,13 @@ def action_delete(ctx: RequestContext) -> Response:
     record_id = _id_param(ctx)
     with ctx.store.transaction():
         record = find_in_view(ctx, coll, record_id)
-        if record is None or record.get("status") == "tobedeleted":
+        faults = ctx.sandbox.faults
+        repeat_ok = faults and "delete-repeat-accepted" in faults
+        if record is None or (record.get("status") == "tobedeleted" and not repeat_ok):
             raise _not_found(coll, record_id)
+        if faults and "hard-delete" in faults:
+            faults_mod.hard_delete(ctx.sandbox, coll.name, record_id)
+            return Response.empty(ctx.operation.success_status if ctx.operation.success_status != 200 else 204)
         record["status"] = "tobedeleted"
         record["dateLastModified"] = now_iso()
         ctx.store.replace(coll.name, record)

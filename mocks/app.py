@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl
 import orjson
 from jsonschema.exceptions import ValidationError
 
+from mocks import faults as faults_mod
 from mocks.actions import ACTIONS, explain_list_parameter
-from mocks.auth import AuthRejected, TokenError, allowed, is_public
+from mocks.auth import AuthRejected, Principal, TokenError, allowed, is_public
 from mocks.context import RequestContext, Response
 from mocks.errors import ApiError, render
 from mocks.model import CompiledOperation
@@ -115,11 +116,16 @@ class SandboxApp:
             body = await self._read_body(receive, headers)
             response, style = self.handle(scope, headers, body)
         except ApiError as exc:
-            response = Response.json(exc.status, render(style, exc), exc.headers)
+            response = Response.json(exc.status, self.render(style, exc), exc.headers)
         except Exception:  # never a bare 500: log, answer in the envelope
             traceback.print_exc(file=sys.stderr)
-            response = Response.json(500, render(style, ApiError(500, "internal sandbox error; see the sandbox log")))
+            response = Response.json(500, self.render(style, ApiError(500, "internal sandbox error; see the sandbox log")))
         await self._send(send, response, head=scope["method"] == "HEAD")
+
+    def render(self, style: str, error: ApiError) -> dict[str, Any]:
+        body = render(style, error)
+        faults = self.sandbox.faults
+        return faults_mod.error_body(faults, error.status, body) if faults else body
 
     async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
         cap = self.sandbox.config.max_body_bytes
@@ -172,17 +178,21 @@ class SandboxApp:
         try:
             return self._operation(op, match.params, method, segments, headers, body, base_url, raw_query), op.error_style
         except ApiError as exc:
-            return Response.json(exc.status, render(op.error_style, exc), exc.headers), op.error_style
+            return Response.json(exc.status, self.render(op.error_style, exc), exc.headers), op.error_style
 
     def _operation(self, op: CompiledOperation, params: dict[str, str], method: str, segments: list[str],
                    headers: dict[str, str], body: bytes, base_url: str, raw_query: str) -> Response:
         principal = None
+        faults = self.sandbox.faults
         if not is_public(op.security):
             try:
-                principal = self.sandbox.auth.authenticate(headers.get("authorization"))
+                if faults and "auth-not-enforced" in faults and not headers.get("authorization"):
+                    principal = Principal("anonymous", frozenset(s for req in op.security for v in req.values() for s in v))
+                else:
+                    principal = self.sandbox.auth.authenticate(headers.get("authorization"))
             except AuthRejected as exc:
                 raise ApiError(401, str(exc), headers={"WWW-Authenticate": 'Bearer realm="tbconform"'}) from None
-            if not allowed(principal, op.security):
+            if not allowed(principal, op.security) and not (faults and "scope-not-enforced" in faults):
                 needed = " or ".join(" ".join(s) for req in op.security for s in req.values())
                 raise ApiError(403, f"token lacks the scope this operation needs ({needed})")
         try:
@@ -191,7 +201,12 @@ class SandboxApp:
             raise ApiError(400, "query string is not valid UTF-8") from None
         collection = self.sandbox.collections.get((op.binding or {}).get("collection", ""))
         explain = (lambda name, value: explain_list_parameter(collection, name, value)) if collection else None
-        query = validate_query(op, pairs, explain)
+        try:
+            query = validate_query(op, pairs, explain)
+        except ApiError as exc:
+            if faults and "server-error-on-bad-input" in faults and exc.status == 400:
+                raise ApiError(500, f"internal error: {exc.description}") from None
+            raise
         data = parse_body(op, body, headers.get("content-type", ""))
         ctx = RequestContext(
             sandbox=self.sandbox, operation=op, path_params=params, query=query, body=data,

@@ -68,6 +68,7 @@ class AuthService:
         self.ttl = ttl
         self.key = key or os.urandom(32)
         self._cache: dict[str, tuple[Principal, float]] = {}
+        self.verify_signatures = True  # False only under the forged-token-accepted fault (mocks/faults.py)
 
     # -- token endpoint -------------------------------------------------------------------
     def token_response(self, headers: dict[str, str], body: bytes) -> dict[str, object]:
@@ -115,7 +116,7 @@ class AuthService:
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             raise AuthRejected("malformed bearer token")
         expected = _b64(hmac.new(self.key, parts[1].encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, parts[2]):
+        if not hmac.compare_digest(expected, parts[2]) and self.verify_signatures:
             raise AuthRejected("bearer token signature is invalid (forged, altered or issued by another sandbox run)")
         try:
             payload = orjson.loads(_unb64(parts[1]))

@@ -223,7 +223,15 @@ class Compiler:
         if op == "~":
             self.params.append(raw)
             mark = len(self.params)
-            return self._walk(path, lambda expr: f"tb_contains({expr}, ?{mark})")
+            if not raw.isascii():
+                return self._walk(path, lambda expr: f"tb_contains({expr}, ?{mark})")
+            # Fast path: for printable-ASCII text SQLite's lower() is exactly casefold; anything
+            # else goes to the Python function, so the answer never depends on the path taken.
+            self.params.append(raw.lower())
+            low = len(self.params)
+            return self._walk(path, lambda expr: (
+                f"(CASE WHEN CAST({expr} AS TEXT) GLOB '*[^ -~]*' THEN tb_contains({expr}, ?{mark}) "
+                f"ELSE instr(lower(CAST({expr} AS TEXT)), ?{low}) > 0 END)"))
         value = _coerce(raw, path.type)
         if value is None:
             return "0"

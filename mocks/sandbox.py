@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mocks import behaviours as behaviours_pkg
+from mocks import faults as faults_mod
 from mocks.auth import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -38,7 +39,7 @@ class SandboxConfig:
     token_ttl: int = DEFAULT_TTL
     max_body_bytes: int = 1 << 20
     spec_root: Path | None = None  # another folder of specs (tests, vendors' own variants)
-    disabled: frozenset[str] = frozenset()  # behaviour switches for the harness's detection tests
+    faults: frozenset[str] = frozenset()  # deliberately broken behaviours (mocks/faults.py), for detection tests
 
 
 def _scopes(docs: list[SpecDocument]) -> set[str]:
@@ -61,6 +62,7 @@ def discover_plugins() -> dict[str, Any]:
 class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
+        self.config.faults = self.faults = faults_mod.check(frozenset(self.config.faults))
         self.docs = load_all(self.config.apis, self.config.spec_root or SPEC_ROOT)
         self.collections: dict[str, Collection] = compile_collections(self.docs)
         self.operations: list[CompiledOperation] = compile_operations(self.docs)
@@ -83,6 +85,7 @@ class Sandbox:
             ],
             ttl=self.config.token_ttl,
         )
+        self.auth.verify_signatures = "forged-token-accepted" not in self.faults
         self.store = Store(self.config.db or ":memory:")
         if self.store.is_empty():
             self.reseed()
@@ -99,6 +102,8 @@ class Sandbox:
             self.store.load(stream)
             self.store.set_meta("seed", str(seed))
             self.store.set_meta("size", size)
+            if self.faults:
+                faults_mod.corrupt_store(self)
         return self.store.counts()
 
     def info(self, base_url: str) -> dict[str, Any]:

@@ -1,0 +1,181 @@
+"""The contract layer (harness/contract.py) against the healthy sandbox, a read-only session, and a
+deliberately broken server (pytest-httpserver proxying the sandbox and corrupting one thing)."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from urllib.parse import unquote
+
+import pytest
+import requests
+
+from harness import contract
+from harness.catalog import Catalog
+from harness.context import Cleanup
+from harness.http import HarnessSession, TokenProvider
+from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from mocks.sandbox import SandboxConfig
+from mocks.testing import run_sandbox
+from tests.conftest import ROSTERING
+
+RUN_ID = "tbctest"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load(["oneroster"])
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with run_sandbox(SandboxConfig()) as running:
+        yield running
+
+
+def session_for(target, base_url: str | None = None, writes: bool = True) -> HarnessSession:
+    tokens = TokenProvider(target.token_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    return HarnessSession(base_url or target.base_url, tokens, writes_allowed=writes)
+
+
+def by_id(results):
+    return {r.id: r for r in results}
+
+
+def test_every_oneroster_operation_passes_every_contract_check(sandbox, catalog):
+    ops = contract.contract_operations(catalog, ["oneroster"])
+    assert len(ops) == len(catalog.ops) >= 153
+    session, cleanup = session_for(sandbox), Cleanup()
+    started = time.perf_counter()
+    results = []
+    for op in ops:
+        results += contract.run_operation(session, catalog, op, max_examples=2, seed=7, run_id=RUN_ID,
+                                          writes=True, cleanup=cleanup)
+    elapsed = time.perf_counter() - started
+    bad = [f"{r.id} {r.operation} [{r.status}]: {r.message}" for r in results if r.status in ("failed", "error")]
+    assert not bad, "\n".join(bad)
+    assert len(results) == len(ops) * len(contract.CASE_CHECKS)
+    assert all(r.layer == "contract" and r.rule for r in results)
+    passed = Counter(r.id for r in results if r.status == "passed")
+    for name in ("not_a_server_error", "status_code_conformance", "response_schema_conformance",
+                 "content_type_conformance", "positive_data_acceptance", "ignored_auth"):
+        assert passed[f"contract.{name}"] >= len(ops) * 0.6, (name, passed[f"contract.{name}"])
+    assert passed["contract.negative_data_rejection"] >= 100
+    assert passed["contract.unsupported_method"] >= 50
+    # Every record the run created carries the run id, and the cleanup removes them all.
+    created = [unquote(path.rsplit("/", 1)[1]) for path, _ in cleanup.items]
+    assert created and all(record.startswith(f"{RUN_ID}-") for record in created), created[:5]
+    assert cleanup.run(session) == []
+    print(f"{len(ops)} operations, {session.sent} requests, {len(created)} records cleaned up, {elapsed:.1f}s")
+
+
+def test_stateful_sequences_pass_and_clean_up(sandbox, catalog):
+    session, cleanup = session_for(sandbox), Cleanup()
+    results = contract.run_stateful(session, catalog, "oneroster", max_examples=3, seed=7, run_id=RUN_ID,
+                                    cleanup=cleanup)
+    assert len(results) == 3 * len(contract.STATEFUL_CHECKS)
+    bad = [f"{r.id} {r.operation} [{r.status}]: {r.message}" for r in results if r.status in ("failed", "error")]
+    assert not bad, "\n".join(bad)
+    passed = Counter(r.id for r in results if r.status == "passed")
+    assert passed["contract.stateful.not_a_server_error"] == 3
+    assert session.writes_sent > 0
+    created = [unquote(path.rsplit("/", 1)[1]) for path, _ in cleanup.items]
+    assert all(record.startswith(f"{RUN_ID}-") for record in created), created[:5]
+    assert cleanup.run(session) == []
+
+
+def test_without_writes_no_write_request_is_sent(sandbox, catalog):
+    session = session_for(sandbox, writes=False)
+    ops = contract.contract_operations(catalog)
+    writes = [op for op in ops if op.is_write]
+    reads = [op for op in ops if not op.is_write][:6]
+    results = []
+    for op in writes + reads:
+        results += contract.run_operation(session, catalog, op, max_examples=2, seed=3, run_id=RUN_ID,
+                                          writes=False, cleanup=Cleanup())
+    results += contract.run_stateful(session, catalog, "oneroster", max_examples=2, seed=3, run_id=RUN_ID,
+                                     cleanup=Cleanup())
+    assert session.writes_sent == 0
+    labels = {op.label for op in writes}
+    write_results = [r for r in results if r.operation in labels or r.id.startswith("contract.stateful.")]
+    assert write_results and all(r.status == "skipped" and "--allow-writes" in r.message for r in write_results)
+    read_results = [r for r in results if r.operation in {op.label for op in reads}]
+    assert session.sent > 0 and not [r for r in read_results if r.status in ("failed", "error")]
+    assert {r.status for r in read_results} >= {"passed"}
+
+    # Writes asked for but the session guards a shared target: still nothing is sent.
+    guarded = contract.run_operation(session, catalog, writes[0], max_examples=2, seed=3, run_id=RUN_ID,
+                                     writes=True, cleanup=Cleanup())
+    assert {r.status for r in guarded} == {"skipped"} and session.writes_sent == 0
+
+
+# -- a deliberately broken server ---------------------------------------------------------------------
+BROKEN = {
+    # operation path → (what is broken, the one check that must fail)
+    f"{ROSTERING}/users": ("totalCount as a string", "response_schema_conformance"),
+    f"{ROSTERING}/orgs": ("500 instead of 400 on bad input", "not_a_server_error"),
+    f"{ROSTERING}/academicSessions": ("serves requests without a token", "ignored_auth"),
+    f"{ROSTERING}/classes": ("JSON labelled text/plain", "content_type_conformance"),
+    f"{ROSTERING}/courses": ("undocumented 203 instead of 200", "status_code_conformance"),
+}
+# A 500 for bad input is also not the 4xx a schema-violating request must get.
+COLLATERAL = {"not_a_server_error": {"negative_data_rejection"}}
+
+
+def _proxy(sandbox, path: str, token: str):
+    from werkzeug.wrappers import Response
+
+    def handler(request):
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        if path.endswith("/academicSessions"):
+            headers["Authorization"] = f"Bearer {token}"  # the bug: whatever the caller sent, it is let in
+        upstream = requests.request(request.method, sandbox.base_url + request.full_path.rstrip("?"),
+                                    headers=headers, data=request.get_data(), timeout=10)
+        status, body = upstream.status_code, upstream.content
+        ctype = upstream.headers.get("Content-Type", "application/json")
+        if path.endswith("/users") and status == 200:
+            data = upstream.json()
+            data["totalCount"] = str(data["totalCount"])
+            return Response(requests.compat.json.dumps(data), status=200, content_type="application/json")
+        if path.endswith("/orgs") and status == 400:
+            status = 500
+        if path.endswith("/classes") and status == 200:
+            ctype = "text/plain"
+        if path.endswith("/courses") and status == 200:
+            status = 203
+        keep = {k: v for k, v in upstream.headers.items()
+                if k.lower() in ("x-total-count", "link", "allow", "www-authenticate")}
+        return Response(body, status=status, headers=keep, content_type=ctype)
+
+    return handler
+
+
+@pytest.fixture(scope="module")
+def broken(sandbox):
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    token = sandbox.token()
+    for path in BROKEN:
+        server.expect_request(path).respond_with_handler(_proxy(sandbox, path, token))
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.mark.parametrize("path", list(BROKEN))
+def test_broken_server_fails_exactly_the_expected_check(sandbox, broken, catalog, path):
+    what, expected = BROKEN[path]
+    op = next(o for o in catalog.ops if o.path == path and o.method == "GET")
+    session = session_for(sandbox, base_url=broken.url_for("").rstrip("/"))
+    results = contract.run_operation(session, catalog, op, max_examples=3, seed=11, run_id=RUN_ID,
+                                     writes=True, cleanup=Cleanup())
+    failed = {r.id.removeprefix("contract.") for r in results if r.status == "failed"}
+    errors = [f"{r.id}: {r.message}" for r in results if r.status == "error"]
+    assert not errors, errors
+    assert expected in failed, f"{what}: expected contract.{expected} to fail, failed: {sorted(failed)}"
+    assert failed <= {expected} | COLLATERAL.get(expected, set()), f"{what}: unexpected failures {sorted(failed)}"
+    result = by_id(results)[f"contract.{expected}"]
+    assert result.message and result.exchange is not None and result.exchange.url.startswith(session.base_url)
+    assert result.operation == op.label and result.api == "oneroster" and result.layer == "contract"

@@ -1,0 +1,193 @@
+"""The semantic layer notices every deliberately broken behaviour of the sandbox, and nothing else.
+
+For each fault of `mocks/faults.py` a sandbox runs with only that fault on; ALL OneRoster rules run
+(over a representative subset of operations, for speed) and the set of failing rule ids must be
+exactly the expected one. The healthy sandbox must pass every rule over every operation, and a
+run with writes off must send no write at all.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from harness.catalog import Catalog
+from harness.config import RunConfig
+from harness.context import CheckContext
+from harness.http import HarnessSession, TokenProvider, WriteBlocked
+from harness.rules import rules_for
+from harness.semantic import run_rule, semantic_pairs
+from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+from mocks.faults import FAULTS
+from mocks.sandbox import SandboxConfig
+from mocks.testing import RunningSandbox, run_sandbox
+
+FILTER_RULES = {f"oneroster.filter.{name}" for name in (
+    "equals", "not-equals", "contains", "greater-than", "greater-or-equal", "less-than", "less-or-equal", "in",
+    "and-or", "dotted-reference")}
+
+# fault -> the semantic rules that must fail (exactly these)
+SEMANTIC_DETECTION: dict[str, set[str]] = {
+    "filter-ignored": FILTER_RULES,  # every filter rule legitimately breaks when no filter is applied
+    "filter-contains-case-sensitive": {"oneroster.filter.contains"},
+    "filter-not-equals-wrong": {"oneroster.filter.not-equals"},
+    "filter-gt-inclusive": {"oneroster.filter.greater-than"},
+    "filter-ge-exclusive": {"oneroster.filter.greater-or-equal"},
+    "filter-lt-inclusive": {"oneroster.filter.less-than"},
+    "filter-le-exclusive": {"oneroster.filter.less-or-equal"},
+    "filter-in-first-only": {"oneroster.filter.in"},
+    "filter-or-as-and": {"oneroster.filter.and-or"},
+    "filter-dotted-ignored": {"oneroster.filter.dotted-reference"},
+    "total-count-off-by-one": {"oneroster.pagination.total-matches"},
+    "page-duplicate": {"oneroster.pagination.no-duplicates"},
+    "link-next-missing": {"oneroster.pagination.link-next"},
+    "limit-ignored": {"oneroster.pagination.limit-honoured"},
+    "page-fields-wrong": {"oneroster.pagination.body-fields"},
+    "sort-ignored": {"oneroster.sort.order"},
+    "sort-reversed": {"oneroster.sort.order"},
+    "fields-ignored": {"oneroster.fields.projection"},
+    "search-ignored": {"oneroster.search.matches"},
+    "get-differs": {"oneroster.get.equals-listed"},
+    "dangling-reference": {"oneroster.references.resolve"},
+    "not-found-200": {"oneroster.errors.not-found"},
+    "error-envelope-wrong": {"oneroster.errors.envelope"},
+    # a body that is no IMS envelope at all breaks every rule that names the envelope
+    "error-envelope-plain": {"oneroster.errors.envelope", "oneroster.errors.not-found",
+                             "oneroster.errors.bad-request", "oneroster.auth.missing-token"},
+    "error-codeminor-wrong": {"oneroster.errors.not-found"},
+    "server-error-on-bad-input": {"oneroster.errors.bad-request"},  # contract: not_a_server_error too
+    "auth-not-enforced": {"oneroster.auth.missing-token"},
+    "forged-token-accepted": {"oneroster.auth.forged-token"},
+    "scope-not-enforced": {"oneroster.auth.scope-enforced"},
+    "hard-delete": {"oneroster.delete.soft"},
+    "delete-repeat-accepted": {"oneroster.delete.soft"},
+    "references-not-checked": {"oneroster.references.refused"},
+    "update-ignored": {"oneroster.write.round-trip"},
+}
+
+# faults only the contract layer (schemathesis) sees; the semantic layer must stay quiet on them
+CONTRACT_DETECTION: dict[str, str] = {
+    "wrong-type": "response_schema_conformance",             # totalCount is a string
+    "required-field-missing": "response_schema_conformance",  # User.enabledUser missing from listings
+}
+
+ROSTERING = "/ims/oneroster/rostering/v1p2"
+GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
+SUBSET = {
+    f"GET {ROSTERING}/users", f"GET {ROSTERING}/users/{{sourcedId}}", f"POST {ROSTERING}/users",
+    f"PUT {ROSTERING}/users/{{sourcedId}}", f"DELETE {ROSTERING}/users/{{sourcedId}}",
+    f"GET {ROSTERING}/enrollments", f"GET {ROSTERING}/enrollments/{{sourcedId}}", f"POST {ROSTERING}/enrollments",
+    f"GET {ROSTERING}/students", f"GET {ROSTERING}/students/{{sourcedId}}",
+    f"GET {ROSTERING}/classes/{{classSourcedId}}/students",
+    f"GET {GRADEBOOK}/categories", f"GET {GRADEBOOK}/categories/{{sourcedId}}", f"POST {GRADEBOOK}/categories",
+    f"PUT {GRADEBOOK}/categories/{{sourcedId}}", f"DELETE {GRADEBOOK}/categories/{{sourcedId}}",
+    f"GET {GRADEBOOK}/results",
+}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load(["oneroster"])
+
+
+@pytest.fixture(scope="module")
+def all_pairs(catalog):
+    return semantic_pairs(catalog, ["oneroster"])
+
+
+@pytest.fixture(scope="module")
+def subset_pairs(all_pairs):
+    pairs = [(r, op) for r, op in all_pairs if op.label in SUBSET]
+    covered = {r.id for r, _ in pairs}
+    assert covered == {r.id for r in rules_for("oneroster")}, "the subset must reach every rule"
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def healthy():
+    with run_sandbox(SandboxConfig()) as running:
+        yield running
+
+
+def _context(running: RunningSandbox, catalog: Catalog, writes: bool = True) -> CheckContext:
+    session = HarnessSession(running.base_url, TokenProvider(running.token_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+                             writes_allowed=writes)
+    readonly = HarnessSession(running.base_url,
+                              TokenProvider(running.token_url, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET),
+                              writes_allowed=writes)
+    return CheckContext(RunConfig(target=running.base_url, allow_writes=writes), catalog, session, readonly)
+
+
+def _run(ctx: CheckContext, pairs) -> list:
+    try:
+        return [run_rule(ctx, rule, op) for rule, op in pairs]
+    finally:
+        problems = ctx.cleanup.run(ctx.session) if ctx.session.writes_allowed else []
+        ctx.session.close()
+        ctx.readonly.close()
+        assert not problems, problems
+
+
+def _broken(results) -> dict[str, list]:
+    out: dict[str, list] = defaultdict(list)
+    for result in results:
+        if result.status in ("failed", "error"):
+            out[result.id].append(result)
+    return out
+
+
+def test_every_fault_is_documented_and_classified():
+    assert set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) == set(FAULTS)
+    assert not set(SEMANTIC_DETECTION) & set(CONTRACT_DETECTION)
+    assert len(FAULTS) >= 20
+
+
+def test_healthy_sandbox_passes_every_rule_on_every_operation(healthy, catalog, all_pairs):
+    results = _run(_context(healthy, catalog), all_pairs)
+    broken = _broken(results)
+    assert not broken, {k: [(r.operation, r.status, r.message[:300]) for r in v[:2]] for k, v in broken.items()}
+    for result in results:
+        assert result.status in ("passed", "skipped")
+        if result.status == "skipped":
+            assert result.message, f"{result.id} {result.operation} skipped without a reason"
+    passed = {r.id for r in results if r.status == "passed"}
+    assert passed == {r.id for r in rules_for("oneroster")}, "every rule must be judged somewhere"
+
+
+def test_writes_off_sends_no_write(healthy, catalog, all_pairs):
+    """Every rule over the subset plus every write operation (the auth rules probe all of them)."""
+    pairs = [(r, op) for r, op in all_pairs if op.label in SUBSET or op.is_write]
+    ctx = _context(healthy, catalog, writes=False)
+    results = _run(ctx, pairs)
+    assert ctx.session.writes_sent == 0 and ctx.readonly.writes_sent == 0
+    assert ctx.session.sent > 0
+    broken = _broken(results)
+    assert not broken, {k: [(r.operation, r.message[:300]) for r in v[:2]] for k, v in broken.items()}
+    writing = {r.id for r, op in pairs if r.writes}
+    for result in results:
+        if result.id in writing:
+            assert result.status == "skipped"
+    write_ops = {op.label for _, op in pairs if op.is_write}
+    auth = [r for r in results if r.id.startswith("oneroster.auth.") and r.operation in write_ops]
+    assert auth and all(r.status == "skipped" for r in auth)
+
+
+def test_write_guard_blocks_before_sending(healthy):
+    session = HarnessSession(healthy.base_url, None, writes_allowed=False)
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        with pytest.raises(WriteBlocked):
+            session.request(method, f"{ROSTERING}/users/x", json={})
+    assert session.sent == 0 and session.writes_sent == 0
+    session.close()
+
+
+@pytest.mark.parametrize("fault", sorted(SEMANTIC_DETECTION) + sorted(CONTRACT_DETECTION))
+def test_fault_is_detected_by_exactly_its_rules(fault, catalog, subset_pairs):
+    expected = SEMANTIC_DETECTION.get(fault, set())
+    with run_sandbox(SandboxConfig(faults=frozenset({fault}))) as running:
+        results = _run(_context(running, catalog), subset_pairs)
+    broken = _broken(results)
+    summary = {k: [(r.operation, r.status, r.message[:200]) for r in v[:1]] for k, v in broken.items()}
+    assert set(broken) == expected, summary
+    for rule_id in expected:
+        assert all(r.status == "failed" and r.message.strip() for r in broken[rule_id]), summary
