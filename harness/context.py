@@ -1,6 +1,7 @@
 """What a semantic check works with: the target's sessions, the catalog, sample data, cleanup."""
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,7 +166,8 @@ class CheckContext:
         """Ids of records the run creates start with the run id, so they can be found and removed."""
         with self._lock:
             self._counter += 1
-            return f"{self.config.run_id}-{label}-{self._counter}"
+            # the random part keeps ids unique across parallel workers of the same run
+            return f"{self.config.run_id}-{label}-{self._counter}{secrets.token_hex(2)}"
 
     def require_writes(self) -> None:
         if not self.session.writes_allowed:
