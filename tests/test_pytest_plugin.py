@@ -62,3 +62,4 @@ def test_tbconform_run_end_to_end(tmp_path):
         if path.is_file():
             text = path.read_text(errors="replace")
             assert DEFAULT_CLIENT_SECRET not in text and "tbs1." not in text, path
+    assert DEFAULT_CLIENT_SECRET not in result.stdout + result.stderr and "tbs1." not in result.stdout + result.stderr
