@@ -63,12 +63,22 @@ def pick(record: Any, path: str) -> list[Any]:
 # Views: scope filter + via chain + parent existence
 
 
+DELETED_MARK = '"tobedeleted"'
+
+
+def is_deleted(record: dict[str, Any]) -> bool:
+    """Soft-deleted: still listed (so a sync sees the deletion) but gone from item endpoints."""
+    return record.get("status") == "tobedeleted"
+
+
 def require_parents(ctx: RequestContext) -> None:
+    """Records named in a nested path must exist and not be deleted (a deleted class has no roster)."""
     for param, collection in (ctx.binding.get("requires") or {}).items():
         value = ctx.path_params.get(param)
-        if value is None or not ctx.store.exists(collection, value):
+        parent = ctx.store.get(collection, value) if value is not None else None
+        if parent is None or is_deleted(parent):
             noun = collection[:-1] if collection.endswith("s") else collection
-            raise ApiError(404, f"{noun} {value!r} not found")
+            raise ApiError(404, f"{noun} {value!r} not found" + (" (deleted)" if parent else ""))
 
 
 def _where(ctx: RequestContext, coll: Collection, compiler: Compiler, text: str) -> str:
@@ -268,12 +278,12 @@ def action_get(ctx: RequestContext) -> Response:
         return _faulty_get(ctx, coll, record_id, keep)
     if not ctx.binding.get("scope") and not ctx.binding.get("via") and keep is None:
         raw = ctx.store.get_raw(coll.name, record_id)  # hot path: splice stored JSON as is
-        if raw is None:
+        if raw is None or (DELETED_MARK in raw and is_deleted(orjson.loads(raw))):
             raise _not_found(coll, record_id)
         keys = _response_keys(ctx, _singular(ctx))
         return Response.raw_json(200, "{" + ",".join(f'"{k}":{raw}' for k in keys) + "}")
     record = find_in_view(ctx, coll, record_id)
-    if record is None:
+    if record is None or is_deleted(record):
         raise _not_found(coll, record_id)
     record = project(record, keep)
     return Response.json(200, {k: record for k in _response_keys(ctx, _singular(ctx))})
@@ -281,6 +291,8 @@ def action_get(ctx: RequestContext) -> Response:
 
 def _faulty_get(ctx: RequestContext, coll: Collection, record_id: str, keep: set[str] | None) -> Response:
     record = find_in_view(ctx, coll, record_id)
+    if record is not None and is_deleted(record):
+        raise _not_found(coll, record_id)
     if record is None:
         if "not-found-200" not in ctx.sandbox.faults:
             raise _not_found(coll, record_id)
@@ -430,16 +442,18 @@ def _update(ctx: RequestContext, create_missing: bool, deep: bool) -> Response:
     record_id = _id_param(ctx)
     with ctx.store.transaction():
         old = find_in_view(ctx, coll, record_id)
-        if old is None:
-            if not create_missing or ctx.store.exists(coll.name, record_id):
-                raise _not_found(coll, record_id)
+        stored = old if old is not None else ctx.store.get(coll.name, record_id)
+        if old is not None and is_deleted(old):
+            old = None  # a deleted record cannot be updated; an upsert re-creates it
+        if old is None and (not create_missing or (stored is not None and not is_deleted(stored))):
+            raise _not_found(coll, record_id)
         item = _payload(ctx)[0]
         if deep and old is not None and isinstance(item, dict):
             item = deep_merge(old, item)
         record = _prepare(ctx, coll, item, old, record_id)
         if old is not None and ctx.sandbox.faults and "update-ignored" in ctx.sandbox.faults:
             record = old
-        if old is None:
+        if stored is None:
             ctx.store.insert(coll.name, record)
         else:
             ctx.store.replace(coll.name, record)

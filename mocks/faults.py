@@ -56,7 +56,7 @@ FAULTS: dict[str, str] = {
     "forged-token-accepted": "token signatures are not verified",
     "scope-not-enforced": "token scopes are not checked (read-only clients can write)",
     # writes
-    "hard-delete": "DELETE removes the record (GET afterwards answers 404)",
+    "hard-delete": "DELETE removes the record (it vanishes from listings instead of showing tobedeleted)",
     "delete-repeat-accepted": "DELETE of an already deleted record answers 204 again",
     "references-not-checked": "writes whose references do not resolve are accepted",
     "update-ignored": "PUT answers success but keeps the old record",

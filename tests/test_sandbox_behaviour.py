@@ -34,7 +34,10 @@ def test_create_get_update_soft_delete_round_trip(fresh_sandbox):
         assert c.put(f"{ROSTERING}/users/{uid}", json={"user": {**got, "givenName": "Zed"}}).status_code in (200, 201)
         assert c.get(f"{ROSTERING}/users/{uid}").json()["user"]["givenName"] == "Zed"
         assert c.delete(f"{ROSTERING}/users/{uid}").status_code == 204
-        assert c.get(f"{ROSTERING}/users/{uid}").json()["user"]["status"] == "tobedeleted"
+        assert c.get(f"{ROSTERING}/users/{uid}").status_code == 404  # gone from item endpoints ...
+        listed = c.get(f"{ROSTERING}/users", params={"filter": f"sourcedId='{uid}'"}).json()["users"]
+        assert [u["status"] for u in listed] == ["tobedeleted"]  # ... but a sync still sees the deletion
+        assert c.put(f"{ROSTERING}/users/{uid}", json={"user": {**got, "givenName": "Zed"}}).status_code == 404
         assert c.delete(f"{ROSTERING}/users/{uid}").status_code == 404
         assert c.post(f"{ROSTERING}/users", json={"user": {**got, "sourcedId": uid}}).status_code == 409
 

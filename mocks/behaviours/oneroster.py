@@ -10,7 +10,7 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape
 
-from mocks.actions import check_references, now_iso
+from mocks.actions import check_references, is_deleted, now_iso
 from mocks.context import RequestContext, Response
 from mocks.errors import ApiError
 
@@ -21,7 +21,7 @@ _SEAL_KEY = hashlib.sha256(b"tbconform sandbox credentials").digest()  # stable 
 def _user(ctx: RequestContext, param: str) -> dict[str, Any]:
     user_id = ctx.path_params[param]
     user = ctx.store.get("users", user_id)
-    if user is None:
+    if user is None or is_deleted(user):
         raise ApiError(404, f"user {user_id!r} not found")
     return user
 
@@ -122,7 +122,7 @@ def export_resource(ctx: RequestContext) -> Response:
     """A minimal IMS Common Cartridge 1.3 package holding one web-link resource."""
     resource_id = ctx.path_params["sourceId"]
     resource = ctx.store.get("resources", resource_id)
-    if resource is None:
+    if resource is None or is_deleted(resource):
         raise ApiError(404, f"resource {resource_id!r} not found")
     title = escape(str(resource.get("title", resource_id)))
     url = escape(str((resource.get("metadata") or {}).get("url", "")))

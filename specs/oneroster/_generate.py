@@ -110,6 +110,11 @@ TF = ("true", "false")
 BOOL_OR_TF = {"anyOf": [{"type": "boolean"}, enum(*TF)]}
 GRADES = quirk(arr(s(), nullable=True),
                "Grades are strings ('-1' Pre-K, '0' K, '1'..'12', '13' AP), not integers.")
+# Timeback's official client sends grades as integers on create/update (it normalises them to
+# ints); the sandbox stores the wire strings. So writes take either, reads promise strings.
+GRADES_WRITE = quirk({"type": ["array", "null"], "items": {"type": ["string", "integer"]}},
+                     "Writes accept integer grades (the official client sends ints); reads are strings.")
+WRITE_QUIRKS = {"grades": GRADES_WRITE}
 LO_IDS = arr(obj({"source": s(), "learningObjectiveIds": arr(s())},
                  ["source", "learningObjectiveIds"]), nullable=True)
 LO_RESULTS = arr(obj({"source": s(), "learningObjectiveResults": arr(obj(
@@ -721,7 +726,7 @@ def _build_entity_schemas(e: Entity) -> None:
                  "additionalProperties": True, "example": e.example})
     LIB["schemas"][e.name] = read
 
-    wprops = {k: copy.deepcopy(e.write_overrides.get(k, v))
+    wprops = {k: copy.deepcopy(e.write_overrides.get(k, WRITE_QUIRKS.get(k, v)))
               for k, v in e.fields.items() if k not in e.read_only and k != "dateLastModified"}
     write_example = {k: v for k, v in e.example.items() if k in wprops}
     write: dict[str, Any] = {"type": "object", "description": (
@@ -1162,6 +1167,9 @@ for _ent in (LINE_ITEM, RESULT, SCORE_SCALE):
     L(GB, f"/classes/{{{_param}}}/{_ent.many}", f"get{_cap(_ent.many)}ForClass",
       f"{_cap(_ent.many)} of a class", _ent, scope=f"class.sourcedId='{{{_param}}}'",
       requires={_param: "classes"})
+# Not in Timeback's endpoint list, but the official client's `line_items(id).results()` sends it.
+L(GB, "/lineItems/{sourcedId}/results", "getResultsForLineItem", "Results of a line item (client path)",
+  RESULT, scope="lineItem.sourcedId='{sourcedId}'", requires={"sourcedId": "lineItems"})
 C(GB, "/lineItems/{sourcedId}/results", "createResultsForLineItem",
   "Create results for a line item", RESULT, many=True,
   defaults={"lineItem": {"sourcedId": "{sourcedId}"}}, requires={"sourcedId": "lineItems"})
