@@ -26,6 +26,7 @@ test-heavy: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/sandbox_bench.py
+	$(BIN)/python bench/contract_bench.py
 
 specs: $(STAMP)
 	$(BIN)/python -m specs.oneroster._generate

@@ -25,7 +25,6 @@ class CompiledOperation:
     body_validator: Draft202012Validator | None
     body_required: bool
     success_status: int
-    path_regex: re.Pattern[str]
     path_names: list[str] = field(default_factory=list)
 
     @property
@@ -43,18 +42,6 @@ def _validator(schema: dict[str, Any], doc: SpecDocument) -> Draft202012Validato
     return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def path_regex(path: str) -> tuple[re.Pattern[str], list[str]]:
-    names: list[str] = []
-    parts = []
-    for segment in path.strip("/").split("/"):
-        if segment.startswith("{") and segment.endswith("}"):
-            names.append(segment[1:-1])
-            parts.append("([^/]+)")
-        else:
-            parts.append(re.escape(segment))
-    return re.compile("^/" + "/".join(parts) + "$"), names
-
-
 def compile_operation(op: Operation) -> CompiledOperation:
     doc = op.doc
     query: dict[str, tuple[dict[str, Any], Draft202012Validator, bool]] = {}
@@ -64,7 +51,7 @@ def compile_operation(op: Operation) -> CompiledOperation:
             query[param["name"]] = (schema, _validator(schema, doc), bool(param.get("required")))
     body_schema = op.request_schema()
     successes = sorted(int(code) for code in op.raw.get("responses", {}) if str(code).startswith("2"))
-    regex, names = path_regex(op.path)
+    names = re.findall(r"\{([^}]+)\}", op.path)
     binding = op.binding
     if binding is None and op.behaviour is None:
         raise SpecError(f"{doc.label}: {op.method} {op.path} has neither x-tb-binding nor x-tb-behaviour")
@@ -78,7 +65,6 @@ def compile_operation(op: Operation) -> CompiledOperation:
         body_validator=_validator(body_schema, doc) if body_schema else None,
         body_required=op.body_required,
         success_status=successes[0] if successes else 200,
-        path_regex=regex,
         path_names=names,
     )
 

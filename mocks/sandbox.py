@@ -23,7 +23,7 @@ from mocks.errors import ERROR_STYLES
 from mocks.model import Collection, CompiledOperation, compile_collections, compile_operations
 from mocks.router import Router
 from mocks.store import Store
-from specs.loader import SPEC_ROOT, SpecDocument, load_all
+from specs.loader import SPEC_ROOT, SpecDocument, SpecError, load_all
 
 WriteHook = Callable[..., Any]
 
@@ -76,7 +76,7 @@ class Sandbox:
             ERROR_STYLES.update(getattr(module, "ERROR_STYLES", {}))
         missing = sorted({op.behaviour for op in self.operations if op.behaviour} - set(self.behaviours))
         if missing:
-            raise RuntimeError(f"specs name behaviours no plug-in provides: {', '.join(missing)}")
+            raise SpecError(f"specs name behaviours no plug-in provides: {', '.join(missing)}")
         scopes = _scopes(self.docs)
         self.auth = AuthService(
             [
