@@ -15,6 +15,9 @@ class OpInfo:
     api: str
     operation: Operation
 
+    def __repr__(self) -> str:  # short: reporters (allure, pytest ids) print parameters
+        return f"OpInfo({self.api} {self.label})"
+
     @property
     def method(self) -> str:
         return self.operation.method

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ class Rule:
     id: str
     api: str
     statement: str
-    applies: Callable[["OpInfo"], bool]
-    check: Callable[["CheckContext", "OpInfo"], None]
+    applies: Callable[["OpInfo"], bool] = field(repr=False)
+    check: Callable[["CheckContext", "OpInfo"], None] = field(repr=False)
     writes: bool = False
 
 

@@ -60,7 +60,7 @@ class ProgressDisplay:
 
 
 def pytest_args(config: RunConfig, ini: Path, rules: str | None) -> list[str]:
-    args = [str(SUITE), "-c", str(ini), "--rootdir", str(ini.parent), "-p", "no:cacheprovider",
+    args = [str(SUITE), "-c", str(ini), "--rootdir", str(ini.parent), "-p", "no:cacheprovider", "--assert=plain",
             "-q", "--no-header", "--tb=no", "-rN", "-W", "ignore",
             "--tbconform-target", config.target or "", "--tbconform-report-dir", str(config.report_dir),
             "--alluredir", str(config.report_dir / "allure-results"), "--clean-alluredir",

@@ -28,7 +28,7 @@ class SpecDocument:
     api: str
     name: str
     path: Path
-    raw: dict[str, Any]
+    raw: dict[str, Any] = field(repr=False)
 
     @property
     def label(self) -> str:
@@ -59,11 +59,11 @@ class SpecDocument:
 class Operation:
     """An operation with its path-level and operation-level parameters merged and resolved."""
 
-    doc: SpecDocument
+    doc: SpecDocument = field(repr=False)
     method: str
     path: str
-    raw: dict[str, Any]
-    parameters: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(repr=False)
+    parameters: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def operation_id(self) -> str:
