@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--api", default=None, help="comma-separated APIs to serve (default: all)")
     mock.add_argument("--token-ttl", type=int, default=3600, help="token lifetime in seconds (default 3600)")
     mock.add_argument("--access-log", action="store_true", help="log every request (never logs credentials)")
+    mock.add_argument("--fault", action="append", default=[], metavar="NAME",
+                      help="break one behaviour on purpose, to see the harness catch it (repeatable; "
+                           "names in mocks/faults.py, e.g. filter-ignored)")
 
     seed = sub.add_parser("seed", help="write a deterministic school world as JSON and OneRoster CSV",
                           description="Generate the seeded world and write <out>/json/*.json and <out>/csv/*.csv.")
@@ -131,8 +134,13 @@ def cmd_mock(args: argparse.Namespace) -> int:
             raise UsageError(f"tbconform mock: folder for --db does not exist: {parent}")
     if not port_free(args.host, args.port):
         raise UsageError(f"tbconform mock: cannot listen on {args.host}:{args.port} (in use or not allowed); pick another --port")
+    from mocks.faults import FAULTS
+
+    unknown_faults = sorted(set(args.fault) - set(FAULTS))
+    if unknown_faults:
+        raise UsageError(f"tbconform mock: unknown fault(s) {', '.join(unknown_faults)}; known: {', '.join(sorted(FAULTS))}")
     config = SandboxConfig(
-        seed=args.seed, size=args.size, db=args.db, apis=apis, token_ttl=args.token_ttl,
+        seed=args.seed, size=args.size, db=args.db, apis=apis, token_ttl=args.token_ttl, faults=frozenset(args.fault),
         client_id=args.client_id or DEFAULT_CLIENT_ID, client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
     )
     try:

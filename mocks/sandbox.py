@@ -124,5 +124,6 @@ class Sandbox:
             "apis": sorted({op.api for op in self.operations}),
             "operations": len(self.operations),
             "counts": self.store.counts(),
+            "faults": sorted(self.faults),
         }
 

@@ -35,6 +35,8 @@ def banner(sandbox: Sandbox, host: str, port: int) -> str:
         f"{sum(counts.values())} records, store {cfg.db or 'in memory'}",
         f"  info       GET {base}/_sandbox   reset  POST {base}/_sandbox/reset",
     ]
+    if sandbox.faults:
+        lines.append(f"  FAULTS ON  {', '.join(sorted(sandbox.faults))} (deliberately broken behaviour)")
     return "\n".join(lines)
 
 

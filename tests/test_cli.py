@@ -17,7 +17,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("argv", [
     ["mock", "--port", "0"], ["mock", "--port", "http"], ["mock", "--size", "huge"], ["mock", "--seed", "-3"],
-    ["mock", "--client-id", "only-id"], ["mock", "--api", "nosuchapi"], ["mock", "--db", "/no/such/folder/x.db"],
+    ["mock", "--client-id", "only-id"], ["mock", "--fault", "no-such-fault"], ["mock", "--api", "nosuchapi"], ["mock", "--db", "/no/such/folder/x.db"],
     ["seed", "--seed", "-1", "--out", "x"], ["seed", "--size", "small"], ["run", "--max-examples", "0"],
     ["run", "--workers", "many"], ["run", "--api", "nosuchapi"], ["run", "--layers", "everything"],
     ["run", "--max-rps", "-1"], ["run", "--client-id", "x", "--client-secret", "y"],
