@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 from typing import Any
 
 import requests
@@ -138,6 +139,18 @@ class HarnessSession(requests.Session):
         self.sent = 0
         self.writes_sent = 0
         self.local = threading.local()
+        self._env_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        """requests reads proxy variables and ~/.netrc on every request; once per host is enough."""
+        if proxies or not isinstance(verify, (bool, type(None), str)) or not isinstance(cert, (str, type(None))):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream, verify, cert)
+        cached = self._env_cache.get(key)
+        if cached is None:
+            cached = self._env_cache[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in cached.items()}
 
     @property
     def last(self) -> Exchange | None:
