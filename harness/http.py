@@ -52,6 +52,11 @@ class TokenProvider:
                 self._expires = time.monotonic() + lifetime
             return self._token
 
+    @property
+    def issued(self) -> str | None:
+        """The token currently held (so report writers can scrub it), if any."""
+        return self._token
+
     def invalidate(self) -> None:
         with self._lock:
             self._token = None

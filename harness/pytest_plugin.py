@@ -218,5 +218,5 @@ class ConformanceRun:
     def write_reports(self, out_dir: Path) -> dict[str, Path]:
         from reports import write_reports
 
-        tokens = [t for t in (self.session.tokens._token if self.session.tokens else None,) if t]
+        tokens = [t for t in (self.session.tokens.issued if self.session.tokens else None,) if t]
         return write_reports(self.run_result(), out_dir, secrets=self.config.secrets + tokens)

@@ -670,20 +670,25 @@ _comparison_rule("<=", "oneroster.filter.less-or-equal",
                  "filter=field<='v' returns exactly the records whose field is less than or equal to v.")
 
 
+def _two_rare_values(coll: Any, scan: Any) -> tuple[str, str, Any, Any]:
+    """The first plain field with two distinct values, and its two rarest values (small answers)."""
+    for field, kind in _plain_fields(coll):
+        counter = _counts(scan.items, field)
+        if len(counter) >= 2:
+            (a, _), (b, _) = sorted(counter.items(), key=lambda c: (c[1], c[0]))[:2]
+            return field, kind, a, b
+    raise NotApplicable(f"no field of {coll.name} with two distinct values")
+
+
 @_filter_rule("oneroster.filter.in",
               "filter=field@'a,b' returns exactly the records whose field equals one of the listed values.")
 def filter_in(ctx: CheckContext, op: OpInfo) -> None:
     coll = _collection(ctx, op)
     scan = _scan(ctx, op)
-    for field, kind in _plain_fields(coll):
-        counter = _counts(scan.items, field)
-        if len(counter) >= 2:
-            (a, na), (b, nb) = sorted(counter.items(), key=lambda c: (c[1], c[0]))[:2]
-            literal = f"{a},{b}"
-            _check_filter(ctx, op, scan, f"{field}@{_lit(literal)}",
-                          lambda r: holds(r, field, "@", literal, kind), _explain(field))
-            return
-    raise NotApplicable(f"no field of {coll.name} with two distinct values")
+    field, kind, a, b = _two_rare_values(coll, scan)
+    literal = f"{a},{b}"
+    _check_filter(ctx, op, scan, f"{field}@{_lit(literal)}",
+                  lambda r: holds(r, field, "@", literal, kind), _explain(field))
 
 
 @_filter_rule("oneroster.filter.and-or",
@@ -692,24 +697,18 @@ def filter_and_or(ctx: CheckContext, op: OpInfo) -> None:
     coll = _collection(ctx, op)
     scan = _scan(ctx, op)
     fields = _plain_fields(coll)
-    for field, kind in fields:
-        counter = _counts(scan.items, field)
-        if len(counter) < 2:
-            continue
-        (a, _), (b, _) = sorted(counter.items(), key=lambda c: (c[1], c[0]))[:2]
-        _check_filter(ctx, op, scan, f"{field}={_lit(a)} OR {field}={_lit(b)}",
-                      lambda r: holds(r, field, "=", a, kind) or holds(r, field, "=", b, kind), _explain(field))
-        anchor = next(r for r in scan.items if holds(r, field, "=", a, kind))
-        for other, other_kind in fields:
-            values = [v for v in _values(anchor, other) if _usable_literal(v)]
-            if other != field and values:
-                c = _text(values[0])
-                _check_filter(ctx, op, scan, f"{field}={_lit(a)} AND {other}={_lit(c)}",
-                              lambda r: holds(r, field, "=", a, kind) and holds(r, other, "=", c, other_kind),
-                              _explain(field, other))
-                break
-        return
-    raise NotApplicable(f"no field of {coll.name} with two distinct values")
+    field, kind, a, b = _two_rare_values(coll, scan)
+    _check_filter(ctx, op, scan, f"{field}={_lit(a)} OR {field}={_lit(b)}",
+                  lambda r: holds(r, field, "=", a, kind) or holds(r, field, "=", b, kind), _explain(field))
+    anchor = next(r for r in scan.items if holds(r, field, "=", a, kind))
+    for other, other_kind in fields:
+        values = [v for v in _values(anchor, other) if _usable_literal(v)]
+        if other != field and values:
+            c = _text(values[0])
+            _check_filter(ctx, op, scan, f"{field}={_lit(a)} AND {other}={_lit(c)}",
+                          lambda r: holds(r, field, "=", a, kind) and holds(r, other, "=", c, other_kind),
+                          _explain(field, other))
+            break
 
 
 @_filter_rule("oneroster.filter.dotted-reference",
