@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/contract_bench.py
+	$(BIN)/python bench/suite_bench.py
 
 specs: $(STAMP)
 	$(BIN)/python -m specs.oneroster._generate

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.options import PORT as _port
-from harness.options import POSITIVE as _positive
 from harness.options import RUN_OPTIONS
 from harness.options import SEED as _seed
+from harness.options import WORKERS as _workers
 
 EXIT_USAGE = 2
 
@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "CLIENT_ID and CLIENT_SECRET.")
     for option in RUN_OPTIONS:
         run.add_argument(f"--{option.name}", **option.kwargs())
-    run.add_argument("--workers", type=_positive, default=1, metavar="N", help="parallel workers (default 1)")
+    run.add_argument("--workers", type=_workers, default="auto", metavar="N",
+                     help="parallel worker processes, or auto: one per CPU, at most 4 (default auto); "
+                          "--max-rps is shared among them")
     run.add_argument("--quiet", action="store_true", help="no progress display")
 
     report = sub.add_parser("report", help="re-render the reports of a finished run",

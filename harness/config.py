@@ -13,6 +13,18 @@ ENV_AUTH = "TIMEBACK_AUTH_URL"
 ENV_CLIENT_ID = "CLIENT_ID"
 ENV_CLIENT_SECRET = "CLIENT_SECRET"
 DEFAULT_REMOTE_RPS = 10.0
+# `--workers auto` uses every CPU the process may run on, up to this many: past it, worker start-up
+# and the shared target stop paying back.
+MAX_AUTO_WORKERS = 4
+
+
+def auto_workers() -> int:
+    """Parallel workers for `--workers auto`: the CPUs this process may use, at most MAX_AUTO_WORKERS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_WORKERS))
 
 
 def is_loopback(url: str) -> bool:
@@ -54,9 +66,15 @@ class RunConfig:
 
     @property
     def rate_limit(self) -> float | None:
+        """The cap on the whole run's request rate (every worker together), None for no cap."""
         if self.max_rps is not None:
             return self.max_rps if self.max_rps > 0 else None
         return None if self.loopback else DEFAULT_REMOTE_RPS
+
+    def worker_rate_limit(self, workers: int) -> float | None:
+        """One worker's share of `rate_limit`, so parallel workers together stay under the cap."""
+        rate = self.rate_limit
+        return None if rate is None else rate / max(1, workers)
 
     @property
     def secrets(self) -> list[str]:

@@ -28,9 +28,24 @@ class Cleanup:
     items: list[tuple[str, str]] = field(default_factory=list)  # (delete path, label)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, delete_path: str, label: str) -> None:
+    def add(self, delete_path: str, label: str) -> tuple[str, str]:
+        """Register a record to delete; the returned entry can be `discard`ed again."""
+        entry = (delete_path, label)
         with self.lock:
-            self.items.append((delete_path, label))
+            self.items.append(entry)
+        return entry
+
+    def discard(self, entries: list[tuple[str, str]]) -> None:
+        """Forget entries `add` returned (the write they were registered for created nothing).
+
+        Removes one registration per entry, so the same record registered by another write stays.
+        """
+        with self.lock:
+            for entry in entries:
+                for index in range(len(self.items) - 1, -1, -1):
+                    if self.items[index] is entry:
+                        del self.items[index]
+                        break
 
     def run(self, session: HarnessSession) -> list[str]:
         problems = []

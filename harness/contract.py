@@ -36,8 +36,10 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
 from harness.catalog import Catalog, OpInfo
 from harness.context import Cleanup
+from harness.grammars import grammar_formats, tag_patterns
 from harness.http import SAFE_METHODS, HarnessSession, WriteBlocked
 from reports.model import CheckResult, Exchange
+from specs.collections import Collection
 from specs.loader import SpecDocument
 
 LAYER = "contract"
@@ -73,7 +75,7 @@ _SCHEMATHESIS_STATEFUL = [n for n in STATEFUL_CHECKS if n != "ignored_auth"]
 
 
 # -- schemas (parsed once per spec document) ------------------------------------------------
-_SCHEMAS: dict[str, Any] = {}
+_SCHEMAS: dict[tuple[str, bool], Any] = {}
 _SCHEMAS_LOCK = threading.Lock()
 _CHECK_FUNCS: dict[str, Callable] = {}
 
@@ -84,15 +86,27 @@ def _config() -> schemathesis.Config:
     })
 
 
-def schema_for(doc: SpecDocument):
-    """The schemathesis schema of a spec document, loaded once (a deep copy: schemathesis edits it)."""
-    key = str(doc.path)
+def schema_for(doc: SpecDocument, collections: Iterable[Collection] = ()):
+    """The schemathesis schema of a spec document, loaded once (a deep copy: schemathesis edits it).
+
+    With `collections`, filter and fieldset patterns built from their fields are drawn from their
+    grammar (see `harness.grammars`); that is for hypothesis-driven fuzzing.  The coverage phase
+    wants the plain schema: it asks for values far past a pattern's reach (over-long strings), which
+    it can only build from the pattern itself.
+    """
+    collections = list(collections)
+    key = (str(doc.path), bool(collections))
     schema = _SCHEMAS.get(key)
     if schema is None:
         with _SCHEMAS_LOCK:
             schema = _SCHEMAS.get(key)
             if schema is None:
-                schema = schemathesis.openapi.from_dict(copy.deepcopy(doc.raw), config=_config())
+                raw = copy.deepcopy(doc.raw)
+                formats = grammar_formats(collections)
+                for name, strategy in formats.values():
+                    schemathesis.openapi.format(name, strategy)
+                tag_patterns(raw, formats)
+                schema = schemathesis.openapi.from_dict(raw, config=_config())
                 _SCHEMAS[key] = schema
     return schema
 
@@ -225,41 +239,76 @@ def tag_case(case: Any, op: OpInfo, run_id: str) -> None:
         case.body = body
 
 
-def _created_ids(op: OpInfo, case: Any, response: Any) -> list[str]:
-    ids: list[str] = []
-    try:
-        payload = response.json()
-    except Exception:  # noqa: BLE001 - any undecodable body: fall back to what we sent
-        payload = None
-    pairs = payload.get("sourcedIdPairs") if isinstance(payload, dict) else None
-    for pair in pairs if isinstance(pairs, list) else [pairs]:
-        if isinstance(pair, dict) and isinstance(pair.get("allocatedSourcedId"), str):
-            ids.append(pair["allocatedSourcedId"])
-    if not ids and isinstance(case.body, dict):
-        for key in _body_keys(op):
-            wrapped = case.body.get(key)
-            for entity in wrapped if isinstance(wrapped, list) else [wrapped]:
-                if isinstance(entity, dict) and isinstance(entity.get("sourcedId"), str):
-                    ids.append(entity["sourcedId"])
-    id_param = op.binding.get("id")
-    if not ids and id_param and isinstance(case.path_parameters, dict):
-        value = case.path_parameters.get(id_param)
-        if isinstance(value, str):
-            ids.append(value)
+def _entity_ids(wrapper: Any, keys: list[str]) -> list[str]:
+    ids = []
+    for key in keys:
+        wrapped = wrapper.get(key) if isinstance(wrapper, dict) else None
+        for entity in wrapped if isinstance(wrapped, list) else [wrapped]:
+            if isinstance(entity, dict) and isinstance(entity.get("sourcedId"), str):
+                ids.append(entity["sourcedId"])
     return ids
 
 
-def _register_cleanup(catalog: Catalog, op: OpInfo, case: Any, response: Any, cleanup: Cleanup | None) -> None:
-    if cleanup is None or op.action not in ("create", "upsert") or case.method != op.method:
-        return
-    if not 200 <= response.status_code < 300 or not op.collection:
-        return
-    delete = catalog.plain(op.collection, "delete")
-    if delete is None or not delete.binding.get("id"):
-        return
-    for record_id in _created_ids(op, case, response):
-        path = delete.path.replace("{" + delete.binding["id"] + "}", quote(record_id, safe=""))
-        cleanup.add(path, f"{op.collection} {record_id} (contract {op.label})")
+def _intended_ids(op: OpInfo, case: Any) -> list[str]:
+    """Ids a write may create, known before it is sent: the path's id and every id in the body.
+
+    An upsert keeps the path's id whatever the body says, a create may keep the body's; both are
+    run-id tagged (see `tag_case`), so deleting one that was never created only costs a 404.
+    """
+    ids = _entity_ids(case.body, _body_keys(op))
+    id_param = op.binding.get("id")
+    if id_param and isinstance(case.path_parameters, dict) and isinstance(case.path_parameters.get(id_param), str):
+        ids.insert(0, case.path_parameters[id_param])
+    return ids
+
+
+def _answered_ids(op: OpInfo, response: Any) -> list[str]:
+    """Ids the target says it created: `sourcedIdPairs` (allocated ids) and the records it sent back."""
+    try:
+        payload = response.json()
+    except Exception:  # noqa: BLE001 - any undecodable body names nothing
+        return []
+    if not isinstance(payload, dict):
+        return []
+    ids = []
+    pairs = payload.get("sourcedIdPairs")
+    for pair in pairs if isinstance(pairs, list) else [pairs]:
+        if isinstance(pair, dict) and isinstance(pair.get("allocatedSourcedId"), str):
+            ids.append(pair["allocatedSourcedId"])
+    return ids + _entity_ids(payload, _body_keys(op) + op.response_keys)
+
+
+class _WriteCleanup:
+    """Registers what one create/upsert case may leave behind before it is sent (so Ctrl-C mid-request
+    still removes it), adds what the answer names, and forgets the guesses when nothing was created."""
+
+    def __init__(self, catalog: Catalog, op: OpInfo, case: Any, cleanup: Cleanup | None) -> None:
+        self.paths: list[str] = []
+        self.entries: list[tuple[str, str]] = []
+        self.cleanup = cleanup
+        self.op = op
+        delete = catalog.plain(op.collection, "delete") if op.collection else None
+        self.delete = delete if delete is not None and delete.binding.get("id") else None
+        if cleanup is None or self.delete is None or op.action not in ("create", "upsert") or case.method != op.method:
+            self.delete = None
+            return
+        self._add(_intended_ids(op, case))
+
+    def _add(self, ids: list[str]) -> None:
+        assert self.delete is not None and self.cleanup is not None
+        for record_id in dict.fromkeys(ids):
+            path = self.delete.path.replace("{" + self.delete.binding["id"] + "}", quote(record_id, safe=""))
+            if path not in self.paths:
+                self.paths.append(path)
+                self.entries.append(self.cleanup.add(path, f"{self.op.collection} {record_id} (contract {self.op.label})"))
+
+    def answered(self, response: Any) -> None:
+        if self.delete is None or self.cleanup is None:
+            return
+        if 200 <= response.status_code < 300:
+            self._add(_answered_ids(self.op, response))
+        else:
+            self.cleanup.discard(self.entries)
 
 
 # -- running one case -----------------------------------------------------------------------
@@ -297,10 +346,11 @@ class _Runner:
         op = self.op_for(case)
         if self.writes and op is not None:
             tag_case(case, op, self.run_id)
+        pending = _WriteCleanup(self.catalog, op, case, self.cleanup) if op is not None else None
         response = case.call(session=self.session, base_url=self.base_url)
         self.tally.cases += 1
-        if op is not None:
-            _register_cleanup(self.catalog, op, case, response, self.cleanup)
+        if pending is not None:
+            pending.answered(response)
         return response
 
     def handle(self, case: Any, recorder: Any = None) -> None:
@@ -448,27 +498,84 @@ def _example_cases(operation: Any) -> list[Any]:
     return cases
 
 
-_PROBE_SCENARIOS = (CoverageScenario.UNSPECIFIED_HTTP_METHOD, CoverageScenario.MISSING_PARAMETER)
+_PROBES = (CoverageScenario.UNSPECIFIED_HTTP_METHOD, CoverageScenario.MALFORMED_CONTENT_TYPE,
+           CoverageScenario.UNSUPPORTED_CONTENT_TYPE)
+
+
+def _is_probe(case: Any) -> bool:
+    """Undeclared methods, bad Content-Type headers and missing required headers: what fuzzing never sends."""
+    scenario = coverage_scenario(case)
+    if scenario in _PROBES:
+        return True
+    return scenario == CoverageScenario.MISSING_PARAMETER and \
+        str(getattr(case.meta.phase.data.parameter_location, "value", "")) == "header"
 
 
 def _coverage_cases(schema: Any, operation: Any, limit: int) -> list[Any]:
-    """Probing scenarios (undeclared methods, missing required headers) plus the first `limit` others."""
+    """The probing scenarios (undeclared methods, missing required headers) plus the first `limit` others."""
+    try:
+        return _coverage_slice(schema, operation, limit)
+    except Exception:  # noqa: BLE001 - schemathesis internals moved: walk its whole coverage phase instead
+        return _coverage_walk(schema, operation, limit)
+
+
+def _coverage_walk(schema: Any, operation: Any, limit: int) -> list[Any]:
     generation = schema.config.generation_for(operation=operation, phase="coverage")
     chosen, ordinary = [], 0
     try:
         for case in schema.iter_coverage_cases(operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                                                generation_config=generation):
-            scenario = coverage_scenario(case)
-            if scenario == CoverageScenario.UNSPECIFIED_HTTP_METHOD:
-                chosen.append(case)
-            elif scenario == CoverageScenario.MISSING_PARAMETER and \
-                    str(getattr(case.meta.phase.data.parameter_location, "value", "")) == "header":
+            if _is_probe(case):
                 chosen.append(case)
             elif ordinary < limit:
                 chosen.append(case)
                 ordinary += 1
     except Exception:  # noqa: BLE001 - a coverage generator problem leaves fuzzing to do the work
         pass
+    return chosen
+
+
+def _coverage_slice(schema: Any, operation: Any, limit: int) -> list[Any]:
+    """The same cases as `_coverage_walk`, without generating the ones it would throw away.
+
+    schemathesis' coverage phase runs its stages in order (base cases, parameter mutations,
+    undeclared methods, content-type probes, duplicate query, missing required, container
+    combinations); this builds its run the way `iter_coverage_cases` does and runs only the first
+    `limit` cases of the first two stages and the probing stages.  The mutation and combination
+    stages are three quarters of the phase's time, and a bounded run threw nearly all of it away.
+    """
+    from itertools import chain, islice
+
+    from schemathesis.specs.openapi.coverage import _operation as cov
+
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    generation = schema.config.generation_for(operation=operation, phase="coverage")
+    phases = schema.config.phases_for(operation=operation)
+    template = cov.Template(
+        operation.get_parameter_serializers(),
+        optional_query=frozenset(p.name for p in operation.query if not p.is_required),
+        json_encoded=frozenset((p.location.container_name, p.name) for p in (*operation.headers, *operation.cookies)
+                               if cov._json_media_type(p) is not None),
+    )
+    run = cov.CoverageRun(
+        operation=operation, template=template,
+        emitter=cov.CaseEmitter(operation=operation, correlated={}, correlated_draws=(), correlated_misses=(),
+                                seen_positive=cov.HashSet(), seen_negative=cov.HashSet()),
+        generators={}, generation_modes=modes, generation_config=generation,
+        custom_formats=cov._build_custom_formats(generation, GenerationMode.POSITIVE),
+        validator_cls=operation.schema.adapter.jsonschema_validator_cls, update_pattern=cov.update_quantifier,
+        session=None, error_feedback=None, responses=list(operation.responses.iter_examples()), correlated={},
+    )
+    cov._seed_parameters(run)
+    if operation.has_skipped_required_body:
+        return list(cov._missing_body(run))
+    base = cov._body_cases(run) if operation.body else cov._default_positive(run)
+    chosen = [case for case in islice(chain(base, cov._parameter_mutations(run)), limit) if not _is_probe(case)]
+    if template.can_emit(GenerationMode.NEGATIVE):
+        probes = chain(cov._unexpected_methods(run, phases.coverage.unexpected_methods,
+                                               schema.coverage_unexpected_methods_seen),
+                       cov._content_type_probes(run), cov._missing_required(run))
+        chosen += [case for case in probes if _is_probe(case)]
     return chosen
 
 
@@ -518,13 +625,14 @@ def _run_operation(session: HarnessSession, catalog: Catalog, op: OpInfo, *, max
             out.applied = False
         return [CheckResult(id=r.id, api=r.api, operation=r.operation, status="skipped", message=WRITES_OFF,
                             rule=r.rule, layer=LAYER) for r in finish()], 0
-    schema = schema_for(op.operation.doc)
+    schema = schema_for(op.operation.doc, catalog.collections.values())
     operation = schema[op.path][op.method]
     runner = _Runner(session, schema, op, list(CASE_CHECKS), tally, catalog, run_id, writes, cleanup)
     for case in _example_cases(operation):
         runner.handle(case)
     if coverage:
-        for case in _coverage_cases(schema, operation, max_examples):
+        plain = schema_for(op.operation.doc)
+        for case in _coverage_cases(plain, plain[op.path][op.method], max_examples):
             runner.handle(case)
     # One hypothesis run per operation drawing from both modes (as schemathesis' fuzzing phase does):
     # `max_examples` of each on average, and one engine start-up instead of two.
@@ -567,7 +675,7 @@ def run_stateful(session: HarnessSession, catalog: Catalog, doc_or_api: SpecDocu
             results += [CheckResult(id=f"contract.stateful.{name}", api=api, operation=label, status="skipped",
                                     message=WRITES_OFF, rule=rule, layer=LAYER) for name, rule in STATEFUL_CHECKS.items()]
             continue
-        schema = schema_for(doc)
+        schema = schema_for(doc, catalog.collections.values())
         for op in catalog.ops:
             if op.operation.doc is doc:
                 _OP_INDEX[(op.method, op.path)] = op

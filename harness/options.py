@@ -31,6 +31,18 @@ POSITIVE = number(int, "a positive integer", 1)
 RATE = number(float, "a non-negative number of requests per second", 0)
 
 
+def WORKERS(text: str) -> int:  # noqa: N802 - an argparse type, named like the others
+    """`auto` (every usable CPU, at most 4) or a positive number of parallel workers."""
+    from harness.config import auto_workers
+
+    if text.strip().lower() == "auto":
+        return auto_workers()
+    try:
+        return POSITIVE(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # flag without dashes, e.g. "client-id"

@@ -8,6 +8,7 @@ The suite is collected only when `--tbconform` or `--tbconform-target` (or TIMEB
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,11 +69,14 @@ class ConformanceRun:
         target = config.target.rstrip("/")
         auth_url = config.auth_url or f"{target}/oauth2/token"
         tokens = TokenProvider(auth_url, config.client_id, config.client_secret) if config.client_id else None
-        self.session = HarnessSession(target, tokens, config.writes_enabled, config.rate_limit)
+        # Under xdist every worker has its own session: each gets its share of the run's rate cap.
+        rate = config.worker_rate_limit(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+        self.session = HarnessSession(target, tokens, config.writes_enabled, rate)
         readonly = None
         if config.readonly_client_id and config.readonly_client_secret:
             readonly = HarnessSession(target, TokenProvider(auth_url, config.readonly_client_id, config.readonly_client_secret),
-                                      config.writes_enabled, config.rate_limit)
+                                      config.writes_enabled)
+            readonly.limiter = self.session.limiter  # one cap for both clients
         self.cleanup = Cleanup()
         self.context = CheckContext(config, self.catalog, self.session, readonly, self.cleanup)
         self.results: list[Any] = []

@@ -26,10 +26,21 @@ class ProgressDisplay:
         self.counts = {"passed": 0, "failed": 0, "skipped": 0}
         self.progress: Any = None
         self.task: Any = None
+        self.total: int | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.start(len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """With --workers the controller collects nothing itself; each worker reports the same items."""
+        if self.total is None:
+            self.start(len(ids))
+
+    def start(self, total: int) -> None:
+        self.total = total
         if not self.enabled:
-            print(f"tbconform: {len(session.items)} items (contract operations, stateful runs, rule checks)", file=sys.stderr)
+            print(f"tbconform: {total} items (contract operations, stateful runs, rule checks)", file=sys.stderr)
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,7 +49,7 @@ class ProgressDisplay:
                                  TimeElapsedColumn(), TextColumn("{task.description}"),
                                  console=Console(stderr=True), transient=True)
         self.progress.start()
-        self.task = self.progress.add_task("", total=len(session.items), counts=self._counts())
+        self.task = self.progress.add_task("", total=total, counts=self._counts())
 
     def _counts(self) -> str:
         c = self.counts
@@ -101,7 +112,7 @@ def run_suite(config: RunConfig, rules: str | None = None, progress: bool = True
             with tempfile.TemporaryDirectory(prefix="tbconform-") as tmp:
                 ini = Path(tmp) / "pytest.ini"
                 ini.write_text("[pytest]\n")
-                display = ProgressDisplay(progress and config.workers == 1)
+                display = ProgressDisplay(progress)
                 code = pytest.main(pytest_args(config, ini, rules), plugins=[display])
     except PreflightError as exc:
         print(f"tbconform run: {exc}", file=sys.stderr)

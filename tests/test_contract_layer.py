@@ -41,6 +41,18 @@ def by_id(results):
     return {r.id: r for r in results}
 
 
+def alive_records(session: HarnessSession, catalog: Catalog, prefix: str) -> list[tuple[str, str]]:
+    """Records whose id starts with `prefix` that are not (soft-)deleted, in every plain listing."""
+    alive = []
+    for op in catalog.ops:
+        if op.action == "list" and op.is_plain:
+            body = session.get(op.path, params={"filter": f"sourcedId~'{prefix}-'", "limit": 3000}).json()
+            for key in op.response_keys:
+                alive += [(op.collection, r["sourcedId"]) for r in body.get(key, [])
+                          if r["sourcedId"].startswith(f"{prefix}-") and r.get("status") != "tobedeleted"]
+    return alive
+
+
 def test_every_oneroster_operation_passes_every_contract_check(sandbox, catalog):
     ops = contract.contract_operations(catalog, ["oneroster"])
     assert len(ops) == len(catalog.ops) >= 153
@@ -48,7 +60,7 @@ def test_every_oneroster_operation_passes_every_contract_check(sandbox, catalog)
     started = time.perf_counter()
     results = []
     for op in ops:
-        results += contract.run_operation(session, catalog, op, max_examples=2, seed=7, run_id=RUN_ID,
+        results += contract.run_operation(session, catalog, op, max_examples=2, seed=7, run_id=f"{RUN_ID}all",
                                           writes=True, cleanup=cleanup)
     elapsed = time.perf_counter() - started
     bad = [f"{r.id} {r.operation} [{r.status}]: {r.message}" for r in results if r.status in ("failed", "error")]
@@ -63,14 +75,17 @@ def test_every_oneroster_operation_passes_every_contract_check(sandbox, catalog)
     assert passed["contract.unsupported_method"] >= 50
     # Every record the run created carries the run id, and the cleanup removes them all.
     created = [unquote(path.rsplit("/", 1)[1]) for path, _ in cleanup.items]
-    assert created and all(record.startswith(f"{RUN_ID}-") for record in created), created[:5]
+    assert created and all(record.startswith(f"{RUN_ID}all-") for record in created), created[:5]
+    assert alive_records(session, catalog, f"{RUN_ID}all"), "the run created nothing to clean up"
     assert cleanup.run(session) == []
+    # Upserts keep the path's id whatever the body says, creates may keep the body's: all are gone.
+    assert alive_records(session, catalog, f"{RUN_ID}all") == []
     print(f"{len(ops)} operations, {session.sent} requests, {len(created)} records cleaned up, {elapsed:.1f}s")
 
 
 def test_stateful_sequences_pass_and_clean_up(sandbox, catalog):
     session, cleanup = session_for(sandbox), Cleanup()
-    results = contract.run_stateful(session, catalog, "oneroster", max_examples=3, seed=7, run_id=RUN_ID,
+    results = contract.run_stateful(session, catalog, "oneroster", max_examples=3, seed=7, run_id=f"{RUN_ID}st",
                                     cleanup=cleanup)
     assert len(results) == 3 * len(contract.STATEFUL_CHECKS)
     bad = [f"{r.id} {r.operation} [{r.status}]: {r.message}" for r in results if r.status in ("failed", "error")]
@@ -79,8 +94,18 @@ def test_stateful_sequences_pass_and_clean_up(sandbox, catalog):
     assert passed["contract.stateful.not_a_server_error"] == 3
     assert session.writes_sent > 0
     created = [unquote(path.rsplit("/", 1)[1]) for path, _ in cleanup.items]
-    assert all(record.startswith(f"{RUN_ID}-") for record in created), created[:5]
+    assert all(record.startswith(f"{RUN_ID}st-") for record in created), created[:5]
     assert cleanup.run(session) == []
+    assert alive_records(session, catalog, f"{RUN_ID}st") == []
+
+
+def test_cleanup_discard_forgets_only_its_own_registration():
+    cleanup = Cleanup()
+    first = cleanup.add("/things/a", "a, created by a POST")
+    again = cleanup.add("/things/a", "a, guessed for a PUT that was refused")
+    other = cleanup.add("/things/b", "b")
+    cleanup.discard([again])
+    assert cleanup.items == [first, other] and cleanup.items[0] is first
 
 
 def test_without_writes_no_write_request_is_sent(sandbox, catalog):

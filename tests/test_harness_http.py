@@ -77,3 +77,23 @@ def test_write_guard_and_safe_defaults(httpserver):
     assert RunConfig(target="https://api.staging.alpha-1edtech.ai", allow_writes=True).writes_enabled
     assert RunConfig(target="http://127.0.0.1:8765").writes_enabled and RunConfig().rate_limit is None
     assert is_loopback("http://localhost:1") and is_loopback("http://[::1]:2") and not is_loopback("http://10.0.0.1")
+
+
+def test_parallel_workers_share_the_rate_cap(monkeypatch):
+    from harness.config import MAX_AUTO_WORKERS, auto_workers
+    from harness.options import WORKERS
+    from harness.pytest_plugin import ConformanceRun
+
+    remote = RunConfig(target="https://api.staging.alpha-1edtech.ai", client_id="id", client_secret="s3cr3t",
+                       readonly_client_id="ro", readonly_client_secret="ro-s3cr3t")
+    assert remote.worker_rate_limit(1) == 10 and remote.worker_rate_limit(4) == 2.5
+    assert RunConfig(target="http://127.0.0.1:1").worker_rate_limit(3) is None
+    assert 1 <= auto_workers() <= MAX_AUTO_WORKERS and WORKERS("auto") == auto_workers() and WORKERS("3") == 3
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(Exception, match="positive integer or 'auto'"):
+            WORKERS(bad)
+    # Under xdist each worker process builds its own session: each gets its share, both clients one limiter.
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    run = ConformanceRun(remote)
+    assert run.session.limiter.interval == pytest.approx(1 / 5)
+    assert run.context.readonly is not None and run.context.readonly.limiter is run.session.limiter
