@@ -74,7 +74,8 @@ RUN_OPTIONS = [
     Option("readonly-client-secret", "its secret", "SECRET"),
     Option("api", "comma-separated APIs to test (default: all with specs)", "LIST"),
     Option("allow-writes", "allow write requests to a non-loopback target (records are tagged and deleted)", flag=True),
-    Option("max-examples", "generated cases per operation (default 5)", "N", POSITIVE, 5),
+    Option("max-examples", "fuzzed cases per operation in each mode, positive and negative (default 5); spec "
+           "examples and coverage probes come on top", "N", POSITIVE, 5),
     Option("max-rps", "request-rate cap (default 10 for non-loopback targets, none for loopback; 0 = none)", "N", RATE),
     Option("report-dir", "report folder (default reports/latest)", "DIR", None, "reports/latest"),
     Option("seed", "generation and sandbox seed (default 42)", "N", SEED, 42),
