@@ -1,9 +1,11 @@
 """What a semantic check works with: the target's sessions, the catalog, sample data, cleanup."""
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -23,16 +25,29 @@ PARAM_HINTS = {  # path parameter name fragments → collection, for params a bi
 
 @dataclass
 class Cleanup:
-    """Records the run created, deleted at the end (also after a failure or Ctrl-C)."""
+    """Records the run created, deleted at the end (also after a failure or Ctrl-C).
+
+    With a `journal` file every registration is also appended to it before the write is sent, and
+    every deletion after it succeeds, so another process can finish the job: under `--workers` the
+    controller replays the workers' journals once they are gone (xdist stops a worker that is
+    still cleaning up after Ctrl-C).
+    """
 
     items: list[tuple[str, str]] = field(default_factory=list)  # (delete path, label)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    journal: Path | None = None
+
+    def _log(self, event: str, entry: tuple[str, str]) -> None:
+        if self.journal is not None:
+            with self.journal.open("a", encoding="utf-8") as out:
+                out.write(json.dumps([event, *entry]) + "\n")
 
     def add(self, delete_path: str, label: str) -> tuple[str, str]:
         """Register a record to delete; the returned entry can be `discard`ed again."""
         entry = (delete_path, label)
         with self.lock:
             self.items.append(entry)
+            self._log("add", entry)
         return entry
 
     def discard(self, entries: list[tuple[str, str]]) -> None:
@@ -45,6 +60,7 @@ class Cleanup:
                 for index in range(len(self.items) - 1, -1, -1):
                     if self.items[index] is entry:
                         del self.items[index]
+                        self._log("discard", entry)
                         break
 
     def run(self, session: HarnessSession) -> list[str]:
@@ -56,9 +72,33 @@ class Cleanup:
                 response = session.request("DELETE", path)
                 if response.status_code not in (200, 202, 204, 404):
                     problems.append(f"{label}: DELETE {path} answered {response.status_code}")
+                    continue
             except requests.RequestException as exc:
                 problems.append(f"{label}: DELETE {path} failed ({type(exc).__name__})")
+                continue
+            with self.lock:
+                self._log("done", (path, label))
         return problems
+
+    @classmethod
+    def replay(cls, journals: list[Path]) -> "Cleanup":
+        """What these journals registered and never deleted (or discarded), in registration order."""
+        remaining: list[tuple[str, str]] = []
+        for journal in journals:
+            try:
+                lines = journal.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                try:
+                    event, path, label = json.loads(line)
+                except (ValueError, TypeError):
+                    continue  # a line cut short by a killed process
+                if event == "add":
+                    remaining.append((path, label))
+                elif (path, label) in remaining:
+                    remaining.remove((path, label))
+        return cls(items=remaining)
 
 
 class CheckContext:

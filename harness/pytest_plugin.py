@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -77,7 +79,8 @@ class ConformanceRun:
             readonly = HarnessSession(target, TokenProvider(auth_url, config.readonly_client_id, config.readonly_client_secret),
                                       config.writes_enabled)
             readonly.limiter = self.session.limiter  # one cap for both clients
-        self.cleanup = Cleanup()
+        worker = getattr(pytest_config, "workerinput", None) if pytest_config is not None else None
+        self.cleanup = Cleanup(journal=self._journal_for(worker["workerid"]) if worker else None)
         self.context = CheckContext(config, self.catalog, self.session, readonly, self.cleanup)
         self.results: list[Any] = []
         self.started = datetime.now(timezone.utc)
@@ -93,6 +96,9 @@ class ConformanceRun:
             raise pytest.UsageError(f"tbconform: {exc}") from None
         if config.getoption("--tbconform-run-id"):
             run.run_id = config.getoption("--tbconform-run-id")
+        worker = getattr(config, "workerinput", None)
+        if worker and worker.get("tbconform_run_id"):  # one run id (and journal folder) for all workers
+            run.run_id = worker["tbconform_run_id"]
         if not run.target:
             raise pytest.UsageError("tbconform: give --tbconform-target URL (or set TIMEBACK_API_URL)")
         return cls(run, config)
@@ -199,12 +205,31 @@ class ConformanceRun:
             if key == RESULTS_KEY and report.when == "call":
                 self.results.extend(CheckResult(**d) for d in json.loads(value))
 
+    # -- cleanup across xdist workers -------------------------------------------------------
+    def _journal_dir(self) -> Path:
+        return Path(tempfile.gettempdir()) / f"tbconform-cleanup-{self.config.run_id}"
+
+    def _journal_for(self, worker_id: str) -> Path:
+        folder = self._journal_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{worker_id}.jsonl"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["tbconform_run_id"] = self.config.run_id
+
+    @pytest.hookimpl(trylast=True)  # on the controller: after xdist has stopped its workers
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not hasattr(session.config, "workerinput"):
-            self.cleanup_problems = self.cleanup.run(self.session)
-        else:  # each xdist worker removes what it created
+        from harness.context import Cleanup
+
+        if hasattr(session.config, "workerinput"):  # each worker removes what it created...
             self.cleanup.run(self.session)
             return
+        self.cleanup_problems = self.cleanup.run(self.session)
+        folder = self._journal_dir()
+        if folder.is_dir():  # ...and the controller what a worker stopped mid-way left behind
+            self.cleanup_problems += Cleanup.replay(sorted(folder.glob("*.jsonl"))).run(self.session)
+            shutil.rmtree(folder, ignore_errors=True)
         report_dir = self.pytest_config.getoption("--tbconform-report-dir") if self.pytest_config else None
         if report_dir:
             self.write_reports(Path(report_dir))

@@ -204,3 +204,30 @@ def test_broken_server_fails_exactly_the_expected_check(sandbox, broken, catalog
     result = by_id(results)[f"contract.{expected}"]
     assert result.message and result.exchange is not None and result.exchange.url.startswith(session.base_url)
     assert result.operation == op.label and result.api == "oneroster" and result.layer == "contract"
+
+
+def test_cleanup_journal_lets_another_process_finish(tmp_path, sandbox, catalog):
+    """Under --workers the controller replays a worker's journal: what it registered and did not delete."""
+    session = session_for(sandbox)
+    journal = tmp_path / "gw0.jsonl"
+    worker = Cleanup(journal=journal)
+    ids = [f"{RUN_ID}jr-{n}" for n in range(3)]
+    delete = catalog.plain("categories", "delete")
+    create = catalog.plain("categories", "create")
+    entries = []
+    for record_id in ids:
+        entries.append(worker.add(delete.path.replace("{sourcedId}", record_id), f"categories {record_id}"))
+        body = {"category": {"sourcedId": record_id, "status": "active", "title": "journal", "weight": 1}}
+        assert session.post(create.path, json=body).status_code in (200, 201)
+    guessed = worker.add(delete.path.replace("{sourcedId}", f"{RUN_ID}jr-never"), "a refused write")
+    worker.discard([guessed])
+    # The worker deletes one record, then is stopped before the rest (as xdist stops it after Ctrl-C).
+    worker.items = [entries[0]]
+    assert worker.run(session) == []
+    replayed = Cleanup.replay([journal, tmp_path / "missing.jsonl"])
+    left = list(replayed.items)
+    assert [path for path, _ in left] == [path for path, _ in entries[1:]]
+    assert alive_records(session, catalog, f"{RUN_ID}jr") and replayed.run(session) == []
+    assert alive_records(session, catalog, f"{RUN_ID}jr") == []
+    journal.write_text(journal.read_text() + '["add", "/cut-sho')  # a line cut short by a killed worker
+    assert Cleanup.replay([journal]).items == left
