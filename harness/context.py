@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
+import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import requests
 
@@ -21,6 +24,28 @@ PARAM_HINTS = {  # path parameter name fragments → collection, for params a bi
     "class": "classes", "course": "courses", "term": "academicSessions", "academicSession": "academicSessions",
     "lineItem": "lineItems", "resource": "resources", "source": "resources", "credential": None,
 }
+
+
+@contextmanager
+def sigint_deferred(pending: int) -> Iterator[None]:
+    """Let the deletions finish when Ctrl-C arrives; a second Ctrl-C abandons them."""
+    if not pending or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[bool] = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+        print(f"tbconform: removing the {pending} record(s) this run created first; Ctrl-C again to abandon "
+              "that", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass

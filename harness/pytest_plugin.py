@@ -38,6 +38,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tbconform-run-id", metavar="ID", help="prefix of records the run creates (default random)")
 
 
+@pytest.fixture(scope="session")
+def tbconform(request: pytest.FixtureRequest) -> "ConformanceRun":
+    """The running conformance run (sessions, catalog, results) for the suite's tests."""
+    run = request.config.pluginmanager.get_plugin("tbconform-run")
+    if run is None:
+        pytest.skip("the tbconform suite runs only with --tbconform or --tbconform-target")
+    return run
+
+
 def _active(config: pytest.Config) -> bool:
     return bool(config.getoption("--tbconform") or config.getoption("--tbconform-target"))
 
@@ -141,10 +150,6 @@ class ConformanceRun:
             config.hook.pytest_deselected(items=empty)
             items[:] = [i for i in items if i not in empty]
 
-    @pytest.fixture(scope="session")
-    def tbconform(self) -> "ConformanceRun":
-        return self
-
     # -- running --------------------------------------------------------------------------
     def _finish(self, results: list[Any]) -> None:
         """Attach results to the running item and turn them into a pytest outcome."""
@@ -218,17 +223,26 @@ class ConformanceRun:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["tbconform_run_id"] = self.config.run_id
 
+    @pytest.hookimpl(tryfirst=True, specname="pytest_sessionfinish")
+    def pytest_sessionfinish_cleanup(self, session: pytest.Session) -> None:
+        """Delete what this process created before any other plugin's session-end work, so a Ctrl-C
+        that lands while those run cannot skip it (and Ctrl-C during the deletions waits for them)."""
+        from harness.context import sigint_deferred
+
+        with sigint_deferred(len(self.cleanup.items)):
+            self.cleanup_problems = self.cleanup.run(self.session)
+
     @pytest.hookimpl(trylast=True)  # on the controller: after xdist has stopped its workers
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from harness.context import Cleanup
+        from harness.context import Cleanup, sigint_deferred
 
-        if hasattr(session.config, "workerinput"):  # each worker removes what it created...
-            self.cleanup.run(self.session)
+        if hasattr(session.config, "workerinput"):
             return
-        self.cleanup_problems = self.cleanup.run(self.session)
         folder = self._journal_dir()
-        if folder.is_dir():  # ...and the controller what a worker stopped mid-way left behind
-            self.cleanup_problems += Cleanup.replay(sorted(folder.glob("*.jsonl"))).run(self.session)
+        if folder.is_dir():  # what a worker stopped mid-way left behind
+            leftover = Cleanup.replay(sorted(folder.glob("*.jsonl")))
+            with sigint_deferred(len(leftover.items)):
+                self.cleanup_problems += leftover.run(self.session)
             shutil.rmtree(folder, ignore_errors=True)
         report_dir = self.pytest_config.getoption("--tbconform-report-dir") if self.pytest_config else None
         if report_dir:

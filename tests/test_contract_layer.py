@@ -231,3 +231,32 @@ def test_cleanup_journal_lets_another_process_finish(tmp_path, sandbox, catalog)
     assert alive_records(session, catalog, f"{RUN_ID}jr") == []
     journal.write_text(journal.read_text() + '["add", "/cut-sho')  # a line cut short by a killed worker
     assert Cleanup.replay([journal]).items == left
+
+
+def test_ctrl_c_during_cleanup_waits_for_it_and_a_second_one_abandons_it(capsys):
+    import os
+    import signal
+
+    from harness.context import sigint_deferred
+
+    finished = False
+    with sigint_deferred(3):
+        os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C: noted, the deletions go on
+        time.sleep(0.05)
+        finished = True
+    assert finished and "removing the 3 record(s)" in capsys.readouterr().err
+    with pytest.raises(KeyboardInterrupt):
+        with sigint_deferred(3):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)  # the second one abandons them
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_plugin_cleans_up_before_other_plugins_finish_the_session():
+    from harness.pytest_plugin import ConformanceRun
+
+    first = ConformanceRun.pytest_sessionfinish_cleanup.pytest_impl
+    last = ConformanceRun.pytest_sessionfinish.pytest_impl
+    assert first["tryfirst"] and first["specname"] == "pytest_sessionfinish" and last["trylast"]
