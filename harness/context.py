@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import requests
 
@@ -24,6 +24,37 @@ PARAM_HINTS = {  # path parameter name fragments → collection, for params a bi
     "class": "classes", "course": "courses", "term": "academicSessions", "academicSession": "academicSessions",
     "lineItem": "lineItems", "resource": "resources", "source": "resources", "credential": None,
 }
+
+
+_INTERRUPTED = threading.Event()
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def watch_interrupts() -> Callable[[], None]:
+    """Remember every Ctrl-C of the run; returns the function that puts the previous handler back.
+
+    CPython swallows a KeyboardInterrupt raised inside a garbage-collection callback (it is only
+    reported as unraisable), and hypothesis registers one, so a Ctrl-C can land there and be lost:
+    `raise_if_interrupted` at the next safe point raises it again.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN or previous is None:  # started with Ctrl-C ignored: keep it so
+        return lambda: None
+    _INTERRUPTED.clear()
+    signal.signal(signal.SIGINT, _on_sigint)
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed during the run, even if it was swallowed."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 
 
 @contextmanager

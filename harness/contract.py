@@ -35,7 +35,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
 from harness.catalog import Catalog, OpInfo
-from harness.context import Cleanup
+from harness.context import Cleanup, raise_if_interrupted
 from harness.grammars import grammar_formats, tag_patterns
 from harness.http import SAFE_METHODS, HarnessSession, WriteBlocked
 from reports.model import CheckResult, Exchange
@@ -355,6 +355,7 @@ class _Runner:
 
     def handle(self, case: Any, recorder: Any = None) -> None:
         """Send one case and judge it; never raises for what the target does."""
+        raise_if_interrupted()
         if self.stopped is not None or not self.allowed(case):
             return
         try:
@@ -690,6 +691,7 @@ def run_stateful(session: HarnessSession, catalog: Catalog, doc_or_api: SpecDocu
                 from schemathesis.generation.stateful.state_machine import StepOutput
 
                 case = input.case
+                raise_if_interrupted()
                 if runner.stopped is not None or not runner.allowed(case):
                     return None
                 try:

@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     run = ConformanceRun.from_pytest(config)
     config.pluginmanager.register(run, "tbconform-run")
+    from harness.context import watch_interrupts
+
+    config.add_cleanup(watch_interrupts())
     if str(SUITE) not in config.args:
         config.args.append(str(SUITE))
 
@@ -199,6 +202,9 @@ class ConformanceRun:
     # -- result plumbing (works with and without xdist workers) ---------------------------
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
+        from harness.context import raise_if_interrupted
+
+        raise_if_interrupted()
         self._current: list[Any] = []
         yield
         item.user_properties.append((RESULTS_KEY, json.dumps([asdict(r) for r in self._current])))
@@ -246,20 +252,20 @@ class ConformanceRun:
             shutil.rmtree(folder, ignore_errors=True)
         report_dir = self.pytest_config.getoption("--tbconform-report-dir") if self.pytest_config else None
         if report_dir:
-            self.write_reports(Path(report_dir))
+            self.write_reports(Path(report_dir), interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
-    def run_result(self) -> Any:
+    def run_result(self, interrupted: bool = False) -> Any:
         from reports.model import RunResult
 
         finished = datetime.now(timezone.utc)
         return RunResult(
             target=self.config.target or "", started=self.started.isoformat(timespec="seconds"),
             finished=finished.isoformat(timespec="seconds"), duration=(finished - self.started).total_seconds(),
-            settings=self.config.public_settings(), results=list(self.results),
+            settings=self.config.public_settings(), results=list(self.results), interrupted=interrupted,
         )
 
-    def write_reports(self, out_dir: Path) -> dict[str, Path]:
+    def write_reports(self, out_dir: Path, interrupted: bool = False) -> dict[str, Path]:
         from reports import write_reports
 
         tokens = [t for t in (self.session.tokens.issued if self.session.tokens else None,) if t]
-        return write_reports(self.run_result(), out_dir, secrets=self.config.secrets + tokens)
+        return write_reports(self.run_result(interrupted), out_dir, secrets=self.config.secrets + tokens)

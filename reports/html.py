@@ -18,7 +18,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 
 h1{font-size:1.4rem;margin:.2rem 0}h2{border-bottom:1px solid var(--bd);padding-bottom:.2rem;margin-top:2rem}
 h3{font-size:1rem;margin:1.2rem 0 .4rem}
 .verdict{display:inline-block;padding:.15rem .7rem;border-radius:4px;color:#fff;font-weight:700}
-.PASS{background:var(--ok)}.FAIL{background:var(--bad)}
+.PASS{background:var(--ok)}.FAIL{background:var(--bad)}.INCOMPLETE{background:#8a6d00}
 .meta{color:var(--mut)}.chips span{margin-right:1rem;font-weight:600}
 .passed{color:var(--ok)}.failed{color:var(--bad)}.skipped{color:var(--skip)}.error{color:var(--err)}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}

@@ -112,14 +112,20 @@ class RunResult:
     duration: float = 0.0
     settings: dict[str, Any] = field(default_factory=dict)
     results: list[CheckResult] = field(default_factory=list)
+    interrupted: bool = False  # stopped early (Ctrl-C): the results cover only part of the suite
 
     def counts(self) -> dict[str, int]:
         return tally(self.results)
 
     def verdict(self) -> str:
-        """PASS only if something passed and nothing failed or errored: an empty run proves nothing."""
+        """PASS only if something passed and nothing failed or errored: an empty run proves nothing.
+        A run stopped early without a failure is INCOMPLETE, not PASS: it did not check everything."""
         c = self.counts()
-        return "PASS" if c["passed"] and not (c["failed"] or c["error"]) else "FAIL"
+        if c["failed"] or c["error"]:
+            return "FAIL"
+        if self.interrupted:
+            return "INCOMPLETE"
+        return "PASS" if c["passed"] else "FAIL"
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": RUN_FORMAT, **asdict(self)}

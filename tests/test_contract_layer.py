@@ -260,3 +260,33 @@ def test_the_plugin_cleans_up_before_other_plugins_finish_the_session():
     first = ConformanceRun.pytest_sessionfinish_cleanup.pytest_impl
     last = ConformanceRun.pytest_sessionfinish.pytest_impl
     assert first["tryfirst"] and first["specname"] == "pytest_sessionfinish" and last["trylast"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_swallowed_by_a_gc_callback_is_raised_again():
+    import gc
+    import os
+    import signal
+
+    from harness import context
+
+    restore = context.watch_interrupts()
+
+    def callback(phase, info):  # hypothesis registers one; CPython reports its exceptions as unraisable
+        if phase == "start":
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+
+    try:
+        context.raise_if_interrupted()  # nothing pressed yet
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        with pytest.raises(KeyboardInterrupt):
+            context.raise_if_interrupted()
+    finally:
+        restore()
+        context._INTERRUPTED.clear()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -172,3 +172,18 @@ def test_settings_masked_and_odd_values_survive(tmp_path: Path) -> None:
     for path in paths.values():
         text = path.read_text("utf-8")
         assert "zzz-leak" not in text and "pw-leak" not in text
+
+
+def test_an_interrupted_run_is_incomplete_unless_something_failed(tmp_path: Path) -> None:
+    ok = CheckResult(id="oneroster.x", api="oneroster", operation="GET /x", status="passed")
+    bad = CheckResult(id="oneroster.y", api="oneroster", operation="GET /y", status="failed", message="no")
+    run = RunResult(target="http://t", started="s", finished="f", results=[ok], interrupted=True)
+    assert run.verdict() == "INCOMPLETE"
+    assert RunResult(target="t", started="s", finished="f", results=[ok, bad], interrupted=True).verdict() == "FAIL"
+    assert RunResult.from_json(run.to_json()).interrupted
+    old = json.loads(run.to_json())
+    del old["interrupted"]  # a run.json written before the field existed
+    assert RunResult.from_dict(old).verdict() == "PASS"
+    paths = write_reports(run, tmp_path / "r", secrets=[])
+    assert json.loads(paths["summary.json"].read_text())["verdict"] == "INCOMPLETE"
+    assert "INCOMPLETE" in paths["index.html"].read_text()
