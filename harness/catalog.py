@@ -70,6 +70,7 @@ class Catalog:
         self.docs = docs
         self.ops = [OpInfo(doc.raw.get("x-tb-api", doc.api), op) for doc in docs for op in iter_operations(doc)]
         self.collections: dict[str, Collection] = compile_collections(docs)
+        self._plain: dict[tuple[str, str], OpInfo | None] = {}
 
     @classmethod
     def load(cls, apis: list[str] | None = None) -> "Catalog":
@@ -81,9 +82,12 @@ class Catalog:
 
     def plain(self, collection: str, action: str) -> OpInfo | None:
         """The unscoped operation of a collection, e.g. GET /users for (users, list)."""
-        candidates = [op for op in self.ops if op.collection == collection and op.action == action and op.is_plain]
-        # Prefer the view-less endpoint (/users over /students): the shortest path wins.
-        return min(candidates, key=lambda op: (len(op.path), op.path), default=None)
+        key = (collection, action)
+        if key not in self._plain:  # asked for every case a run sends: scan the operations once
+            candidates = [op for op in self.ops if op.collection == collection and op.action == action and op.is_plain]
+            # Prefer the view-less endpoint (/users over /students): the shortest path wins.
+            self._plain[key] = min(candidates, key=lambda op: (len(op.path), op.path), default=None)
+        return self._plain[key]
 
     def scopes(self) -> set[str]:
         found: set[str] = set()

@@ -283,32 +283,31 @@ class _WriteCleanup:
     still removes it), adds what the answer names, and forgets the guesses when nothing was created."""
 
     def __init__(self, catalog: Catalog, op: OpInfo, case: Any, cleanup: Cleanup | None) -> None:
-        self.paths: list[str] = []
+        self.cleanup, self.op, self.delete = cleanup, op, None
         self.entries: list[tuple[str, str]] = []
-        self.cleanup = cleanup
-        self.op = op
-        delete = catalog.plain(op.collection, "delete") if op.collection else None
-        self.delete = delete if delete is not None and delete.binding.get("id") else None
-        if cleanup is None or self.delete is None or op.action not in ("create", "upsert") or case.method != op.method:
-            self.delete = None
+        if cleanup is None or op.action not in ("create", "upsert") or case.method != op.method or not op.collection:
             return
-        self._add(_intended_ids(op, case))
+        delete = catalog.plain(op.collection, "delete")
+        if delete is not None and delete.binding.get("id"):
+            self.delete = delete
+            self._add(_intended_ids(op, case))
 
     def _add(self, ids: list[str]) -> None:
         assert self.delete is not None and self.cleanup is not None
+        registered = {path for path, _ in self.entries}
         for record_id in dict.fromkeys(ids):
             path = self.delete.path.replace("{" + self.delete.binding["id"] + "}", quote(record_id, safe=""))
-            if path not in self.paths:
-                self.paths.append(path)
+            if path not in registered:
+                registered.add(path)
                 self.entries.append(self.cleanup.add(path, f"{self.op.collection} {record_id} (contract {self.op.label})"))
 
     def answered(self, response: Any) -> None:
-        if self.delete is None or self.cleanup is None:
+        if self.delete is None:
             return
         if 200 <= response.status_code < 300:
             self._add(_answered_ids(self.op, response))
         else:
-            self.cleanup.discard(self.entries)
+            self.cleanup.discard(self.entries)  # type: ignore[union-attr] - set whenever delete is
 
 
 # -- running one case -----------------------------------------------------------------------
@@ -513,7 +512,7 @@ def _is_probe(case: Any) -> bool:
 
 
 def _coverage_cases(schema: Any, operation: Any, limit: int) -> list[Any]:
-    """The probing scenarios (undeclared methods, missing required headers) plus the first `limit` others."""
+    """The probing scenarios (see `_is_probe`) plus the first `limit` other coverage cases."""
     try:
         return _coverage_slice(schema, operation, limit)
     except Exception:  # noqa: BLE001 - schemathesis internals moved: walk its whole coverage phase instead
