@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/suite_bench.py
 
 specs: $(STAMP)
-	$(BIN)/python -m specs.oneroster._generate
+	$(BIN)/python -m tbconform.specs.oneroster._generate
 
 clean:
 	rm -rf $(VENV) reports/latest build *.egg-info

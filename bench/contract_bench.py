@@ -21,14 +21,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness import contract  # noqa: E402
-from harness.catalog import Catalog  # noqa: E402
-from harness.config import RunConfig  # noqa: E402
-from harness.context import Cleanup  # noqa: E402
-from harness.http import HarnessSession, TokenProvider  # noqa: E402
-from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET  # noqa: E402
-from mocks.sandbox import SandboxConfig  # noqa: E402
-from mocks.testing import run_sandbox  # noqa: E402
+from tbconform.harness import contract  # noqa: E402
+from tbconform.harness.catalog import Catalog  # noqa: E402
+from tbconform.harness.config import RunConfig  # noqa: E402
+from tbconform.harness.context import Cleanup  # noqa: E402
+from tbconform.harness.http import HarnessSession, TokenProvider  # noqa: E402
+from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET  # noqa: E402
+from tbconform.mocks.sandbox import SandboxConfig  # noqa: E402
+from tbconform.mocks.testing import run_sandbox  # noqa: E402
 
 CONFIG = REPO / "tests" / "data" / "schemathesis.toml"
 

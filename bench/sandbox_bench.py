@@ -248,8 +248,8 @@ def profile_cases(size: str, requests: int, top: int) -> list[dict]:
     import pstats
 
     sys.path.insert(0, str(REPO))
-    from mocks.app import SandboxApp
-    from mocks.sandbox import Sandbox, SandboxConfig
+    from tbconform.mocks.app import SandboxApp
+    from tbconform.mocks.sandbox import Sandbox, SandboxConfig
 
     app = SandboxApp(Sandbox(SandboxConfig(size=size)))
 

@@ -31,7 +31,7 @@ TARGETS = {  # size -> (max seconds, max peak RSS bytes or None)
 _CHILD = """
 import json, sys
 sys.path.insert(0, {repo!r})
-from fixtures.bundle import write_bundle
+from tbconform.fixtures.bundle import write_bundle
 counts = write_bundle({out!r}, seed={seed}, size={size!r}, progress=False)
 print(json.dumps(counts))
 """

@@ -20,12 +20,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.config import auto_workers  # noqa: E402
+from tbconform.harness.config import auto_workers  # noqa: E402
 
 
 def run(workers: str, timeout: float) -> None:
     with tempfile.TemporaryDirectory(prefix="tbc-suite-bench-") as tmp:
-        cmd = [sys.executable, "-m", "harness.cli", "run", "--quiet", "--report-dir", tmp]
+        cmd = [sys.executable, "-m", "tbconform.harness.cli", "run", "--quiet", "--report-dir", tmp]
         if workers != "default":
             cmd += ["--workers", workers]
         started = time.perf_counter()

@@ -1,2 +1,1 @@
 """tbconform's conformance harness and command line."""
-__version__ = "0.1.0"

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from specs.collections import Collection, compile_collections
-from specs.loader import Operation, SpecDocument, iter_operations, load_all
+from tbconform.specs.collections import Collection, compile_collections
+from tbconform.specs.loader import Operation, SpecDocument, iter_operations, load_all
 
 
 @dataclass(frozen=True)

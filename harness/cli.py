@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from harness.options import PORT as _port
-from harness.options import RUN_OPTIONS
-from harness.options import SEED as _seed
-from harness.options import WORKERS as _workers
+from tbconform import __version__
+from tbconform.harness.options import PORT as _port
+from tbconform.harness.options import RUN_OPTIONS
+from tbconform.harness.options import SEED as _seed
+from tbconform.harness.options import WORKERS as _workers
 
 EXIT_USAGE = 2
 
@@ -27,14 +28,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _sizes() -> list[str]:
-    from fixtures.world import SIZES
+    from tbconform.fixtures.world import SIZES
 
     return list(SIZES)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tbconform", description="Conformance harness and stateful sandbox for Timeback's education APIs.")
-    parser.add_argument("--version", action="version", version=f"tbconform {__import__('harness').__version__}")
+    parser.add_argument("--version", action="version", version=f"tbconform {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     mock = sub.add_parser("mock", help="serve the stateful sandbox (all APIs, one port, OAuth2)",
@@ -81,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.options import OptionError, build_config
-    from harness.runner import run_suite
+    from tbconform.harness.options import OptionError, build_config
+    from tbconform.harness.runner import run_suite
 
     try:
         config = build_config(lambda dest: getattr(args, dest))
@@ -97,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
-    from reports import FILES, render_from
+    from tbconform.reports import FILES, render_from
 
     source = Path(args.source)
     if args.out:
@@ -116,11 +117,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_mock(args: argparse.Namespace) -> int:
-    from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-    from mocks.sandbox import SandboxConfig
-    from mocks.server import port_free, serve
-    from mocks.store import StoreError
-    from specs.loader import SpecError, available_apis
+    from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+    from tbconform.mocks.sandbox import SandboxConfig
+    from tbconform.mocks.server import port_free, serve
+    from tbconform.mocks.store import StoreError
+    from tbconform.specs.loader import SpecError, available_apis
 
     if (args.client_id is None) != (args.client_secret is None):
         raise UsageError("tbconform mock: give --client-id and --client-secret together")
@@ -136,7 +137,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
             raise UsageError(f"tbconform mock: folder for --db does not exist: {parent}")
     if not port_free(args.host, args.port):
         raise UsageError(f"tbconform mock: cannot listen on {args.host}:{args.port} (in use or not allowed); pick another --port")
-    from mocks.faults import FAULTS
+    from tbconform.mocks.faults import FAULTS
 
     unknown_faults = sorted(set(args.fault) - set(FAULTS))
     if unknown_faults:
@@ -153,7 +154,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from fixtures.bundle import write_bundle
+    from tbconform.fixtures.bundle import write_bundle
 
     try:
         counts = write_bundle(args.out, seed=args.seed, size=args.size,

@@ -13,11 +13,11 @@ from typing import Any, Callable, Iterator
 
 import requests
 
-from harness.catalog import Catalog, OpInfo
-from harness.config import RunConfig
-from harness.http import HarnessSession
-from harness.rules import CheckFailed, NotApplicable
-from reports.model import Exchange
+from tbconform.harness.catalog import Catalog, OpInfo
+from tbconform.harness.config import RunConfig
+from tbconform.harness.http import HarnessSession
+from tbconform.harness.rules import CheckFailed, NotApplicable
+from tbconform.reports.model import Exchange
 
 PARAM_HINTS = {  # path parameter name fragments → collection, for params a binding does not name
     "user": "users", "student": "users", "teacher": "users", "agent": "users", "school": "orgs", "org": "orgs",

@@ -34,13 +34,13 @@ from schemathesis.checks import CHECKS, CheckContext, load_all_checks, run_check
 from schemathesis.core.failures import Failure
 from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
-from harness.catalog import Catalog, OpInfo
-from harness.context import Cleanup, raise_if_interrupted
-from harness.grammars import grammar_formats, tag_patterns
-from harness.http import SAFE_METHODS, HarnessSession, WriteBlocked
-from reports.model import CheckResult, Exchange
-from specs.collections import Collection
-from specs.loader import SpecDocument
+from tbconform.harness.catalog import Catalog, OpInfo
+from tbconform.harness.context import Cleanup, raise_if_interrupted
+from tbconform.harness.grammars import grammar_formats, tag_patterns
+from tbconform.harness.http import SAFE_METHODS, HarnessSession, WriteBlocked
+from tbconform.reports.model import CheckResult, Exchange
+from tbconform.specs.collections import Collection
+from tbconform.specs.loader import SpecDocument
 
 LAYER = "contract"
 # Referential integrity (a body naming records that do not exist) is refused with a documented 422,

@@ -19,8 +19,8 @@ from typing import Any, Iterable
 
 from hypothesis import strategies as st
 
-from specs.collections import Collection
-from specs.fieldpaths import FILTER_OPERATORS, fields_pattern, filter_pattern
+from tbconform.specs.collections import Collection
+from tbconform.specs.fieldpaths import FILTER_OPERATORS, fields_pattern, filter_pattern
 
 _BARE_VALUE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:+-"
 _JOINERS = (" AND ", " OR ")

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from reports.model import Exchange
+from tbconform.reports.model import Exchange
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_RETRIES_429 = 3

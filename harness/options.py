@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.config import RunConfig, from_environment
+from tbconform.harness.config import RunConfig, from_environment
 
 
 def number(kind: type, what: str, low: float | None = None, high: float | None = None) -> Callable[[str], Any]:
@@ -33,7 +33,7 @@ RATE = number(float, "a non-negative number of requests per second", 0)
 
 def WORKERS(text: str) -> int:  # noqa: N802 - an argparse type, named like the others
     """`auto` (every usable CPU, at most 4) or a positive number of parallel workers."""
-    from harness.config import auto_workers
+    from tbconform.harness.config import auto_workers
 
     if text.strip().lower() == "auto":
         return auto_workers()
@@ -94,7 +94,7 @@ def _split(text: str | None) -> list[str] | None:
 
 def build_config(value: Callable[[str], Any]) -> RunConfig:
     """A RunConfig from option values (`value(dest)`), then the environment; checks the combination."""
-    from specs.loader import available_apis
+    from tbconform.specs.loader import available_apis
 
     layers = tuple(_split(value("layers")) or ())
     if not layers or set(layers) - {"contract", "semantic"}:

@@ -7,6 +7,7 @@ The suite is collected only when `--tbconform` or `--tbconform-target` (or TIMEB
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -18,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from harness.options import RUN_OPTIONS
+from tbconform.harness.options import RUN_OPTIONS
 
 SUITE = Path(__file__).parent / "suite" / "test_tbconform.py"
+SUITE_MODULE = f"{__package__}.suite.test_tbconform"
 RESULTS_KEY = "tbconform_results"
 
 
@@ -52,7 +54,7 @@ def _active(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from specs.loader import available_apis
+    from tbconform.specs.loader import available_apis
 
     for api in available_apis():
         config.addinivalue_line("markers", f"{api}: conformance checks of the {api} API (tbconform)")
@@ -62,20 +64,47 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     run = ConformanceRun.from_pytest(config)
     config.pluginmanager.register(run, "tbconform-run")
-    from harness.context import watch_interrupts
+    from tbconform.harness.context import watch_interrupts
 
     config.add_cleanup(watch_interrupts())
     if str(SUITE) not in config.args:
         config.args.append(str(SUITE))
 
 
+class _SuiteModule(pytest.Module):
+    """The suite file, imported by its package name rather than by its path.
+
+    pytest's default (prepend) import derives a module name from the folders above the file,
+    which would be `harness.suite.test_tbconform` and clash with a team's own `harness` package.
+    """
+
+    def _getobj(self):  # type: ignore[override]
+        return importlib.import_module(SUITE_MODULE)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Our own folders are plain directories to pytest: a `Package` node would import their
+    `__init__.py` under a path-derived name (`harness`), which a team's package may own."""
+    if path in (SUITE.parent, SUITE.parent.parent):
+        return pytest.Dir.from_parent(parent, path=path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    if module_path == SUITE:
+        return _SuiteModule.from_parent(parent, path=module_path)
+    return None
+
+
 class ConformanceRun:
     """State of one conformance run inside pytest: sessions, catalog, results, cleanup."""
 
     def __init__(self, config: Any, pytest_config: pytest.Config | None = None) -> None:
-        from harness.catalog import Catalog
-        from harness.context import CheckContext, Cleanup
-        from harness.http import HarnessSession, TokenProvider
+        from tbconform.harness.catalog import Catalog
+        from tbconform.harness.context import CheckContext, Cleanup
+        from tbconform.harness.http import HarnessSession, TokenProvider
 
         self.config = config
         self.pytest_config = pytest_config
@@ -100,7 +129,7 @@ class ConformanceRun:
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> "ConformanceRun":
-        from harness.options import OptionError, build_config
+        from tbconform.harness.options import OptionError, build_config
 
         try:
             run = build_config(lambda dest: config.getoption(f"tbconform_{dest}"))
@@ -117,7 +146,7 @@ class ConformanceRun:
 
     # -- parametrization ------------------------------------------------------------------
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        from harness.semantic import semantic_pairs
+        from tbconform.harness.semantic import semantic_pairs
 
         layers = self.config.layers
         if "tbconform_pair" in metafunc.fixturenames:
@@ -156,7 +185,7 @@ class ConformanceRun:
     # -- running --------------------------------------------------------------------------
     def _finish(self, results: list[Any]) -> None:
         """Attach results to the running item and turn them into a pytest outcome."""
-        from reports.redaction import redact
+        from tbconform.reports.redaction import redact
 
         self._current.extend(results)
         failed = [r for r in results if r.status in ("failed", "error")]
@@ -171,7 +200,7 @@ class ConformanceRun:
             import allure
         except ImportError:  # pragma: no cover
             return
-        from reports.redaction import redact, redact_exchange
+        from tbconform.reports.redaction import redact, redact_exchange
 
         for result in failed:
             if result.exchange is not None:
@@ -181,20 +210,20 @@ class ConformanceRun:
                               f"{result.id} response ({exchange.status})", allure.attachment_type.TEXT)
 
     def run_semantic(self, pair: tuple[Any, Any]) -> None:
-        from harness.semantic import run_rule
+        from tbconform.harness.semantic import run_rule
 
         rule, op = pair
         self._finish([run_rule(self.context, rule, op)])
 
     def run_contract(self, op: Any) -> None:
-        from harness.contract import run_operation
+        from tbconform.harness.contract import run_operation
 
         self._finish(run_operation(self.session, self.catalog, op, max_examples=self.config.max_examples,
                                    seed=self.config.seed, run_id=self.config.run_id,
                                    writes=self.session.writes_allowed, cleanup=self.cleanup))
 
     def run_stateful(self, doc: Any) -> None:
-        from harness.contract import run_stateful
+        from tbconform.harness.contract import run_stateful
 
         self._finish(run_stateful(self.session, self.catalog, doc, max_examples=self.config.max_examples,
                                   seed=self.config.seed, run_id=self.config.run_id, cleanup=self.cleanup))
@@ -202,7 +231,7 @@ class ConformanceRun:
     # -- result plumbing (works with and without xdist workers) ---------------------------
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
-        from harness.context import raise_if_interrupted
+        from tbconform.harness.context import raise_if_interrupted
 
         raise_if_interrupted()
         self._current: list[Any] = []
@@ -210,7 +239,7 @@ class ConformanceRun:
         item.user_properties.append((RESULTS_KEY, json.dumps([asdict(r) for r in self._current])))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        from reports.model import CheckResult
+        from tbconform.reports.model import CheckResult
 
         for key, value in report.user_properties:
             if key == RESULTS_KEY and report.when == "call":
@@ -233,14 +262,14 @@ class ConformanceRun:
     def pytest_sessionfinish_cleanup(self, session: pytest.Session) -> None:
         """Delete what this process created before any other plugin's session-end work, so a Ctrl-C
         that lands while those run cannot skip it (and Ctrl-C during the deletions waits for them)."""
-        from harness.context import sigint_deferred
+        from tbconform.harness.context import sigint_deferred
 
         with sigint_deferred(len(self.cleanup.items)):
             self.cleanup_problems = self.cleanup.run(self.session)
 
     @pytest.hookimpl(trylast=True)  # on the controller: after xdist has stopped its workers
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from harness.context import Cleanup, sigint_deferred
+        from tbconform.harness.context import Cleanup, sigint_deferred
 
         if hasattr(session.config, "workerinput"):
             return
@@ -255,7 +284,7 @@ class ConformanceRun:
             self.write_reports(Path(report_dir), interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
     def run_result(self, interrupted: bool = False) -> Any:
-        from reports.model import RunResult
+        from tbconform.reports.model import RunResult
 
         finished = datetime.now(timezone.utc)
         return RunResult(
@@ -265,7 +294,7 @@ class ConformanceRun:
         )
 
     def write_reports(self, out_dir: Path, interrupted: bool = False) -> dict[str, Path]:
-        from reports import write_reports
+        from tbconform.reports import write_reports
 
         tokens = [t for t in (self.session.tokens.issued if self.session.tokens else None,) if t]
         return write_reports(self.run_result(interrupted), out_dir, secrets=self.config.secrets + tokens)

@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from harness.catalog import OpInfo
-    from harness.context import CheckContext
+    from tbconform.harness.catalog import OpInfo
+    from tbconform.harness.context import CheckContext
 
 
 class CheckFailed(AssertionError):
     """The target broke the rule; the message says how (the last exchange goes in the report)."""
+
+
+class CheckWarning(Exception):
+    """Allowed by the spec but harmful to real clients (no `Link` header, no `X-Total-Count`, an
+    optional field every client reads): reported under the rule's id, never failing the run."""
 
 
 class NotApplicable(Exception):
@@ -51,7 +56,7 @@ def rule(rule_id: str, statement: str, applies: Callable[["OpInfo"], bool], writ
 
 def load_rule_plugins() -> dict[str, Rule]:
     """Import every `harness/checks/<api>.py` so its rules register; the core names none."""
-    from harness import checks
+    from tbconform.harness import checks
 
     for info in pkgutil.iter_modules(checks.__path__):
         importlib.import_module(f"{checks.__name__}.{info.name}")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from harness.config import RunConfig
-from harness.pytest_plugin import SUITE
-from harness.target import PreflightError, check_target, embedded_sandbox
+from tbconform.harness.config import RunConfig
+from tbconform.harness.pytest_plugin import SUITE
+from tbconform.harness.target import PreflightError, check_target, embedded_sandbox
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 

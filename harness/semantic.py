@@ -9,11 +9,11 @@ import traceback
 
 import requests
 
-from harness.catalog import Catalog, OpInfo
-from harness.context import CheckContext
-from harness.http import WriteBlocked
-from harness.rules import CheckFailed, NotApplicable, Rule, rules_for
-from reports.model import CheckResult
+from tbconform.harness.catalog import Catalog, OpInfo
+from tbconform.harness.context import CheckContext
+from tbconform.harness.http import WriteBlocked
+from tbconform.harness.rules import CheckFailed, CheckWarning, NotApplicable, Rule, rules_for
+from tbconform.reports.model import CheckResult
 
 
 def semantic_pairs(catalog: Catalog, apis: list[str] | None = None,
@@ -36,13 +36,15 @@ def run_rule(ctx: CheckContext, rule: Rule, op: OpInfo) -> CheckResult:
         rule.check(ctx, op)
     except CheckFailed as exc:
         status, message = "failed", str(exc) or "rule broken"
+    except CheckWarning as exc:
+        status, message = "warning", str(exc) or "allowed, but harmful to clients"
     except (NotApplicable, WriteBlocked) as exc:
         status, message = "skipped", str(exc)
     except requests.RequestException as exc:
         status, message = "error", f"request failed: {type(exc).__name__}: {exc}"
     except Exception as exc:  # a bug in a check must not end the run; it shows as an error
         status, message = "error", f"check crashed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-    exchange = ctx.last_exchange if status in ("failed", "error") else None
+    exchange = ctx.last_exchange if status in ("failed", "error", "warning") else None
     return CheckResult(id=rule.id, api=rule.api, operation=op.label, status=status, message=message,
                        rule=rule.statement, layer="semantic", duration=time.perf_counter() - started,
                        exchange=exchange)

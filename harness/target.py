@@ -10,8 +10,8 @@ from typing import Iterator
 
 import requests
 
-from harness.config import RunConfig
-from harness.http import TokenFailure, fetch_token
+from tbconform.harness.config import RunConfig
+from tbconform.harness.http import TokenFailure, fetch_token
 
 
 class PreflightError(Exception):
@@ -51,9 +51,9 @@ def _reason(exc: Exception) -> str:
 @contextmanager
 def embedded_sandbox(config: RunConfig) -> Iterator[RunConfig]:
     """Serve the sandbox on a free loopback port for the run and point the config at it."""
-    from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
-    from mocks.sandbox import SandboxConfig
-    from mocks.testing import run_sandbox
+    from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+    from tbconform.mocks.sandbox import SandboxConfig
+    from tbconform.mocks.testing import run_sandbox
 
     with run_sandbox(SandboxConfig(seed=config.seed, apis=config.apis)) as running:
         config.target = running.base_url

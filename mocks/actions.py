@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 
 import orjson
 
-from mocks import faults as faults_mod
-from mocks.context import RequestContext, Response
-from mocks.errors import ApiError
-from mocks.model import Collection, Segments
-from mocks.query import Compiler, QueryError, parse_filter, sort_expression
+from tbconform.mocks import faults as faults_mod
+from tbconform.mocks.context import RequestContext, Response
+from tbconform.mocks.errors import ApiError
+from tbconform.mocks.model import Collection, Segments
+from tbconform.mocks.query import Compiler, QueryError, parse_filter, sort_expression
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 DEFAULT_LIMIT = 100

@@ -10,14 +10,14 @@ from urllib.parse import parse_qsl
 import orjson
 from jsonschema.exceptions import ValidationError
 
-from mocks import faults as faults_mod
-from mocks.actions import ACTIONS, explain_list_parameter
-from mocks.auth import AuthRejected, Principal, TokenError, allowed, is_public
-from mocks.context import RequestContext, Response
-from mocks.errors import ApiError, render
-from mocks.model import CompiledOperation
-from mocks.router import PathError, split_path
-from mocks.sandbox import Sandbox, SandboxConfig
+from tbconform.mocks import faults as faults_mod
+from tbconform.mocks.actions import ACTIONS, explain_list_parameter
+from tbconform.mocks.auth import AuthRejected, Principal, TokenError, allowed, is_public
+from tbconform.mocks.context import RequestContext, Response
+from tbconform.mocks.errors import ApiError, render
+from tbconform.mocks.model import CompiledOperation
+from tbconform.mocks.router import PathError, split_path
+from tbconform.mocks.sandbox import Sandbox, SandboxConfig
 
 log = logging.getLogger("tbconform.sandbox")
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mocks.errors import ApiError
+from tbconform.mocks.errors import ApiError
 
 if TYPE_CHECKING:
-    from mocks.auth import Principal
-    from mocks.model import Collection, CompiledOperation
-    from mocks.sandbox import Sandbox
+    from tbconform.mocks.auth import Principal
+    from tbconform.mocks.model import Collection, CompiledOperation
+    from tbconform.mocks.sandbox import Sandbox
 
 
 @dataclass

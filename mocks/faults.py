@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mocks.query import BoolExpr, Compiler, Predicate
+from tbconform.mocks.query import BoolExpr, Compiler, Predicate
 
 if TYPE_CHECKING:
-    from mocks.sandbox import Sandbox
+    from tbconform.mocks.sandbox import Sandbox
 
 FAULTS: dict[str, str] = {
     # filter

@@ -11,8 +11,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from specs.collections import Collection, Segments, compile_collections  # noqa: F401 (re-exported)
-from specs.loader import Operation, SpecDocument, SpecError, iter_operations
+from tbconform.specs.collections import Collection, Segments, compile_collections  # noqa: F401 (re-exported)
+from tbconform.specs.loader import Operation, SpecDocument, SpecError, iter_operations
 
 @dataclass
 class CompiledOperation:

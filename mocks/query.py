@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from specs.fieldpaths import FILTER_OPERATORS, FieldPath
+from tbconform.specs.fieldpaths import FILTER_OPERATORS, FieldPath
 
 MAX_FILTER_LENGTH = 1024  # the specs' maxLength; keeps SQL within SQLite's depth limits
 MAX_TERMS = 400

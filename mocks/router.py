@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from mocks.model import CompiledOperation
+from tbconform.mocks.model import CompiledOperation
 
 
 class PathError(ValueError):

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from mocks import behaviours as behaviours_pkg
-from mocks import faults as faults_mod
-from mocks.auth import (
+from tbconform.mocks import behaviours as behaviours_pkg
+from tbconform.mocks import faults as faults_mod
+from tbconform.mocks.auth import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_TTL,
@@ -19,11 +19,11 @@ from mocks.auth import (
     Client,
     readonly_scopes,
 )
-from mocks.errors import ERROR_STYLES
-from mocks.model import Collection, CompiledOperation, compile_collections, compile_operations
-from mocks.router import Router
-from mocks.store import Store
-from specs.loader import SPEC_ROOT, SpecDocument, SpecError, load_all
+from tbconform.mocks.errors import ERROR_STYLES
+from tbconform.mocks.model import Collection, CompiledOperation, compile_collections, compile_operations
+from tbconform.mocks.router import Router
+from tbconform.mocks.store import Store
+from tbconform.specs.loader import SPEC_ROOT, SpecDocument, SpecError, load_all
 
 WriteHook = Callable[..., Any]
 
@@ -92,7 +92,7 @@ class Sandbox:
 
     def reseed(self, seed: int | None = None, size: str | None = None) -> dict[str, int]:
         """Replace all data with a fresh deterministic world (one transaction)."""
-        from fixtures.world import generate
+        from tbconform.fixtures.world import generate
 
         seed = self.config.seed if seed is None else seed
         size = size or self.config.size

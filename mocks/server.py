@@ -4,9 +4,9 @@ from __future__ import annotations
 import socket
 import sys
 
-from mocks.app import SandboxApp
-from mocks.auth import DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
-from mocks.sandbox import Sandbox, SandboxConfig
+from tbconform.mocks.app import SandboxApp
+from tbconform.mocks.auth import DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+from tbconform.mocks.sandbox import Sandbox, SandboxConfig
 
 
 def port_free(host: str, port: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 import orjson
 
-from mocks.query import casefold_contains
+from tbconform.mocks.query import casefold_contains
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -9,9 +9,9 @@ from typing import Iterator
 
 import httpx
 
-from mocks.app import SandboxApp
-from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from mocks.sandbox import Sandbox, SandboxConfig
+from tbconform.mocks.app import SandboxApp
+from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tbconform.mocks.sandbox import Sandbox, SandboxConfig
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ try:  # optional: faster and stricter, but the model must not depend on it
 except ImportError:  # pragma: no cover - exercised only without orjson
     orjson = None  # type: ignore[assignment]
 
-STATUSES = ("passed", "failed", "skipped", "error")
+STATUSES = ("passed", "failed", "skipped", "error", "warning")  # warning: allowed, but hurts real clients
 LAYERS = ("contract", "semantic")
 EXCERPT_LIMIT = 4096  # bytes of a response body kept: enough to diagnose, small enough to ship
 RUN_FORMAT = "tbconform.run/1"
@@ -119,13 +119,14 @@ class RunResult:
 
     def verdict(self) -> str:
         """PASS only if something passed and nothing failed or errored: an empty run proves nothing.
-        A run stopped early without a failure is INCOMPLETE, not PASS: it did not check everything."""
+        A run stopped early without a failure is INCOMPLETE, not PASS: it did not check everything.
+        Warnings never change the verdict (nor the exit code): they are listed beside it."""
         c = self.counts()
         if c["failed"] or c["error"]:
             return "FAIL"
         if self.interrupted:
             return "INCOMPLETE"
-        return "PASS" if c["passed"] else "FAIL"
+        return "PASS" if c["passed"] or c["warning"] else "FAIL"
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": RUN_FORMAT, **asdict(self)}

@@ -13,6 +13,7 @@ from .model import CheckResult, RunResult, tally
 def _counts(results: list[CheckResult]) -> dict[str, int]:
     c = tally(results)
     return {"passed": c["passed"], "failed": c["failed"], "skipped": c["skipped"], "errors": c["error"],
+            "warnings": c["warning"],
             "total": len(results)}
 
 

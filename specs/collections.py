@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from specs.fieldpaths import FieldPath, field_paths, sortable_paths, top_level_fields
-from specs.loader import SpecDocument, SpecError
+from tbconform.specs.fieldpaths import FieldPath, field_paths, sortable_paths, top_level_fields
+from tbconform.specs.loader import SpecDocument, SpecError
 
 Segments = tuple[tuple[str, bool], ...]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mocks.sandbox import SandboxConfig
-from mocks.testing import run_sandbox
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import run_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 ROSTERING = "/ims/oneroster/rostering/v1p2"

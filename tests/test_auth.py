@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from mocks.auth import AuthRejected, AuthService, Client, Principal, TokenError, allowed
+from tbconform.mocks.auth import AuthRejected, AuthService, Client, Principal, TokenError, allowed
 
 SCOPES = frozenset({"x.readonly", "x.createput"})
 

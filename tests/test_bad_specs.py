@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from mocks.sandbox import Sandbox, SandboxConfig
-from specs.loader import SpecError
+from tbconform.mocks.sandbox import Sandbox, SandboxConfig
+from tbconform.specs.loader import SpecError
 
 GOOD = {
     "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "x-tb-api": "demo",

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from harness.cli import main
-from mocks.testing import free_port
+from tbconform.harness.cli import main
+from tbconform.mocks.testing import free_port
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -84,8 +84,8 @@ def test_seed_writes_a_bundle(capsys, tmp_path):
 
 
 def test_report_rerenders_from_run_json(capsys, tmp_path):
-    from reports import write_reports
-    from reports.model import CheckResult, RunResult
+    from tbconform.reports import write_reports
+    from tbconform.reports.model import CheckResult, RunResult
 
     run_result = RunResult("http://x", "2026-01-01T00:00:00", "2026-01-01T00:00:01", 1.0, {},
                            [CheckResult("oneroster.demo.rule", "oneroster", "GET /x", "failed", "broken")])
@@ -99,7 +99,7 @@ def test_report_rerenders_from_run_json(capsys, tmp_path):
 def test_progress_counts_items_with_and_without_workers(capsys):
     from types import SimpleNamespace
 
-    from harness.runner import ProgressDisplay
+    from tbconform.harness.runner import ProgressDisplay
 
     single = ProgressDisplay(enabled=True)  # stderr is not a terminal here: a one-line count instead of a bar
     single.pytest_collection_finish(SimpleNamespace(items=[1, 2, 3]))

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import contract, grammars
-from harness.catalog import Catalog
-from specs.fieldpaths import FILTER_OPERATORS, fields_pattern, filter_pattern
+from tbconform.harness import contract, grammars
+from tbconform.harness.catalog import Catalog
+from tbconform.specs.fieldpaths import FILTER_OPERATORS, fields_pattern, filter_pattern
 
 
 @pytest.fixture(scope="module")

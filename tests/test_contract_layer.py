@@ -9,13 +9,13 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from harness import contract
-from harness.catalog import Catalog
-from harness.context import Cleanup
-from harness.http import HarnessSession, TokenProvider
-from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from mocks.sandbox import SandboxConfig
-from mocks.testing import run_sandbox
+from tbconform.harness import contract
+from tbconform.harness.catalog import Catalog
+from tbconform.harness.context import Cleanup
+from tbconform.harness.http import HarnessSession, TokenProvider
+from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import run_sandbox
 from tests.conftest import ROSTERING
 
 RUN_ID = "tbctest"
@@ -237,7 +237,7 @@ def test_ctrl_c_during_cleanup_waits_for_it_and_a_second_one_abandons_it(capsys)
     import os
     import signal
 
-    from harness.context import sigint_deferred
+    from tbconform.harness.context import sigint_deferred
 
     finished = False
     with sigint_deferred(3):
@@ -255,7 +255,7 @@ def test_ctrl_c_during_cleanup_waits_for_it_and_a_second_one_abandons_it(capsys)
 
 
 def test_the_plugin_cleans_up_before_other_plugins_finish_the_session():
-    from harness.pytest_plugin import ConformanceRun
+    from tbconform.harness.pytest_plugin import ConformanceRun
 
     first = ConformanceRun.pytest_sessionfinish_cleanup.pytest_impl
     last = ConformanceRun.pytest_sessionfinish.pytest_impl
@@ -268,7 +268,7 @@ def test_a_ctrl_c_swallowed_by_a_gc_callback_is_raised_again():
     import os
     import signal
 
-    from harness import context
+    from tbconform.harness import context
 
     restore = context.watch_interrupts()
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.world import generate
+from tbconform.fixtures.world import generate
 from tests.conftest import GRADEBOOK, RESOURCES, ROSTERING
 
 COLLECTIONS = {

@@ -19,9 +19,9 @@ from typing import Iterable, Iterator
 import orjson
 import pytest
 
-from fixtures import bundle, oneroster, world
-from fixtures.bundle import write_bundle
-from fixtures.world import SIZES, generate
+from tbconform.fixtures import bundle, oneroster, world
+from tbconform.fixtures.bundle import write_bundle
+from tbconform.fixtures.world import SIZES, generate
 
 REPO = Path(__file__).resolve().parents[1]
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -199,8 +199,8 @@ def check_world(records: Iterable[tuple[str, dict]]) -> WorldChecker:
 
 def test_plugins_are_discovered_by_records_and_ordered():
     names = [m.__name__ for m in world.plugins()]
-    assert "fixtures.oneroster" in names
-    assert "fixtures.bundle" not in names and "fixtures.world" not in names
+    assert "tbconform.fixtures.oneroster" in names
+    assert "tbconform.fixtures.bundle" not in names and "tbconform.fixtures.world" not in names
     orders = [getattr(m, "ORDER", 100) for m in world.plugins()]
     assert orders == sorted(orders)
 

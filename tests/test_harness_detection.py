@@ -11,16 +11,16 @@ from collections import defaultdict
 
 import pytest
 
-from harness.catalog import Catalog
-from harness.config import RunConfig
-from harness.context import CheckContext
-from harness.http import HarnessSession, TokenProvider, WriteBlocked
-from harness.rules import rules_for
-from harness.semantic import run_rule, semantic_pairs
-from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
-from mocks.faults import FAULTS
-from mocks.sandbox import SandboxConfig
-from mocks.testing import RunningSandbox, run_sandbox
+from tbconform.harness.catalog import Catalog
+from tbconform.harness.config import RunConfig
+from tbconform.harness.context import CheckContext
+from tbconform.harness.http import HarnessSession, TokenProvider, WriteBlocked
+from tbconform.harness.rules import rules_for
+from tbconform.harness.semantic import run_rule, semantic_pairs
+from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+from tbconform.mocks.faults import FAULTS
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import RunningSandbox, run_sandbox
 
 FILTER_RULES = {f"oneroster.filter.{name}" for name in (
     "equals", "not-equals", "contains", "greater-than", "greater-or-equal", "less-than", "less-or-equal", "in",

@@ -7,8 +7,8 @@ import time
 import pytest
 from werkzeug import Response
 
-from harness.config import RunConfig, is_loopback
-from harness.http import HarnessSession, RateLimiter, TokenProvider, WriteBlocked, retry_after_seconds
+from tbconform.harness.config import RunConfig, is_loopback
+from tbconform.harness.http import HarnessSession, RateLimiter, TokenProvider, WriteBlocked, retry_after_seconds
 
 
 @pytest.fixture
@@ -80,9 +80,9 @@ def test_write_guard_and_safe_defaults(httpserver):
 
 
 def test_parallel_workers_share_the_rate_cap(monkeypatch):
-    from harness.config import MAX_AUTO_WORKERS, auto_workers
-    from harness.options import WORKERS
-    from harness.pytest_plugin import ConformanceRun
+    from tbconform.harness.config import MAX_AUTO_WORKERS, auto_workers
+    from tbconform.harness.options import WORKERS
+    from tbconform.harness.pytest_plugin import ConformanceRun
 
     remote = RunConfig(target="https://api.staging.alpha-1edtech.ai", client_id="id", client_secret="s3cr3t",
                        readonly_client_id="ro", readonly_client_secret="ro-s3cr3t")

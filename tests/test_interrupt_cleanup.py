@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from mocks.testing import free_port
+from tbconform.mocks.testing import free_port
 from tests.conftest import GRADEBOOK, ROSTERING
 
 CLIENT = ("tbconform-sandbox", "tbconform-sandbox-secret")
@@ -37,7 +37,7 @@ def semantic_in_pytest(base: str, tmp_path) -> list[str]:
 
 def contract_cli(workers: int):
     def command(base: str, tmp_path) -> list[str]:
-        return [sys.executable, "-m", "harness.cli", "run", "--target", base, "--client-id", CLIENT[0],
+        return [sys.executable, "-m", "tbconform.harness.cli", "run", "--target", base, "--client-id", CLIENT[0],
                 "--client-secret", CLIENT[1], "--layers", "contract", "--workers", str(workers), "--quiet",
                 "--report-dir", str(tmp_path / "report")]
 
@@ -49,7 +49,7 @@ def contract_cli(workers: int):
                          ids=lambda command: command.__name__)
 def test_interrupted_run_cleans_up(tmp_path, command):
     port = free_port()
-    mock = subprocess.Popen([sys.executable, "-m", "harness.cli", "mock", "--port", str(port)],
+    mock = subprocess.Popen([sys.executable, "-m", "tbconform.harness.cli", "mock", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -5,9 +5,9 @@ import json
 import subprocess
 import sys
 
-from mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from mocks.sandbox import SandboxConfig
-from mocks.testing import run_sandbox
+from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import run_sandbox
 from tests.conftest import REPO
 
 
@@ -50,7 +50,7 @@ def test_plugin_reports_a_broken_target_as_failures(tmp_path):
 
 def test_tbconform_run_end_to_end(tmp_path):
     report = tmp_path / "latest"
-    result = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--report-dir", str(report), "--quiet",
+    result = subprocess.run([sys.executable, "-m", "tbconform.harness.cli", "run", "--report-dir", str(report), "--quiet",
                              "--max-examples", "1"], capture_output=True, text=True, timeout=900, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((report / "summary.json").read_text())

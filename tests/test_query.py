@@ -6,8 +6,8 @@ import sqlite3
 import orjson
 import pytest
 
-from mocks.query import BoolExpr, Compiler, Predicate, QueryError, casefold_contains, parse_filter
-from specs.fieldpaths import field_paths, filter_pattern
+from tbconform.mocks.query import BoolExpr, Compiler, Predicate, QueryError, casefold_contains, parse_filter
+from tbconform.specs.fieldpaths import field_paths, filter_pattern
 
 SCHEMA = {
     "type": "object",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import write_reports
-from reports.model import CheckResult, Exchange, RunResult
+from tbconform.reports import write_reports
+from tbconform.reports.model import CheckResult, Exchange, RunResult
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import CheckResult, Exchange, RunResult, redact, redact_headers, render_from, write_reports
-from reports.model import EXCERPT_LIMIT
+from tbconform.reports import CheckResult, Exchange, RunResult, redact, redact_headers, render_from, write_reports
+from tbconform.reports.model import EXCERPT_LIMIT
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.Zm9vYmFy"
 CLIENT_SECRET = "s3cr3t-Client-Value+42"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mocks.auth import AuthService, Client, Principal, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+from tbconform.mocks.auth import AuthService, Client, Principal, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
 from tests.conftest import GRADEBOOK, ROSTERING
 
 USERS = f"{ROSTERING}/users"

@@ -6,8 +6,8 @@ import zipfile
 
 import httpx
 
-from mocks.sandbox import SandboxConfig
-from mocks.testing import run_sandbox
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import run_sandbox
 from tests.conftest import GRADEBOOK, RESOURCES, ROSTERING
 
 

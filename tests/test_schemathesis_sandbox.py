@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from specs.loader import load_api
+from tbconform.specs.loader import load_api
 from tests.conftest import REPO
 
 CONFIG = REPO / "tests" / "data" / "schemathesis.toml"
@@ -26,8 +26,8 @@ def _schemathesis() -> list[str]:
 
 @pytest.fixture(scope="module")
 def target(request):
-    from mocks.sandbox import SandboxConfig
-    from mocks.testing import run_sandbox
+    from tbconform.mocks.sandbox import SandboxConfig
+    from tbconform.mocks.testing import run_sandbox
 
     with run_sandbox(SandboxConfig()) as running:
         yield running

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from specs.oneroster import _generate
+from tbconform.specs.oneroster import _generate
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC_DIR = REPO / "specs" / "oneroster"
@@ -107,7 +107,7 @@ def test_request_and_response_examples_validate(api: str, specs) -> None:
 def test_yaml_matches_generator(api: str) -> None:
     on_disk = (SPEC_DIR / f"{api}.yaml").read_text(encoding="utf-8")
     assert on_disk == _generate.render(api), (
-        f"{api}.yaml is stale: run `python -m specs.oneroster._generate`")
+        f"{api}.yaml is stale: run `python -m tbconform.specs.oneroster._generate`")
 
 
 def _shared_dir() -> Path:
@@ -251,7 +251,7 @@ def test_binding_expressions_use_known_fields(specs) -> None:
     pick/match name scalar field paths of the collection they apply to."""
     import re
 
-    from specs.fieldpaths import field_paths
+    from tbconform.specs.fieldpaths import field_paths
 
     def paths_of(collection: str) -> set[str]:
         spec, schema = _owner(specs, collection)

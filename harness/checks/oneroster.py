@@ -25,9 +25,9 @@ from urllib.parse import quote
 
 import requests
 
-from harness.catalog import OpInfo
-from harness.context import PARAM_HINTS, CheckContext
-from harness.rules import CheckFailed, NotApplicable, rule
+from tbconform.harness.catalog import OpInfo
+from tbconform.harness.context import PARAM_HINTS, CheckContext
+from tbconform.harness.rules import CheckFailed, NotApplicable, rule
 
 SMALL = 3000               # a collection this size or smaller is scanned whole (Timeback's max limit)
 MAX_WALK_PAGES = 8         # pages a pagination rule reads at most

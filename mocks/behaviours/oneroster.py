@@ -10,9 +10,9 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape
 
-from mocks.actions import check_references, is_deleted, now_iso
-from mocks.context import RequestContext, Response
-from mocks.errors import ApiError
+from tbconform.mocks.actions import check_references, is_deleted, now_iso
+from tbconform.mocks.context import RequestContext, Response
+from tbconform.mocks.errors import ApiError
 
 ROSTERING = "/ims/oneroster/rostering/v1p2"
 _SEAL_KEY = hashlib.sha256(b"tbconform sandbox credentials").digest()  # stable across restarts

@@ -1,6 +1,6 @@
 """Generate the OneRoster 1.2 (Timeback flavour) OpenAPI 3.1 specs.
 
-Run from the repository root:  python -m specs.oneroster._generate
+Run from the repository root:  python -m tbconform.specs.oneroster._generate
 
 Writes rostering.yaml, gradebook.yaml and resources.yaml next to this file. Everything is
 data-driven: ENTITIES describes the entity schemas (fields, required sets, write quirks,
@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from specs.fieldpaths import (
+from tbconform.specs.fieldpaths import (
     field_paths,
     fields_pattern,
     filter_pattern,
