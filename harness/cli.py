@@ -33,6 +33,34 @@ def _sizes() -> list[str]:
     return list(SIZES)
 
 
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{what} must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _latency(text: str) -> tuple[float, float]:
+    """`MS` or `MS:JITTER` (milliseconds) -> (latency, jitter)."""
+    ms, sep, jitter = text.partition(":")
+    if sep and not jitter.strip():
+        raise argparse.ArgumentTypeError(f"expected MS or MS:JITTER in milliseconds, got {text!r}")
+    return _number(ms, "MS"), _number(jitter, "JITTER") if sep else 0.0
+
+
+def _rate(text: str) -> float:
+    """`N/s` or `N` -> N requests per second (N > 0)."""
+    raw = text.strip()
+    raw = raw[:-2] if raw.lower().endswith("/s") else raw
+    value = _number(raw, "N")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"N must be more than 0 requests per second, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tbconform", description="Conformance harness and stateful sandbox for Timeback's education APIs.")
     parser.add_argument("--version", action="version", version=f"tbconform {__version__}")
@@ -52,7 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--access-log", action="store_true", help="log every request (never logs credentials)")
     mock.add_argument("--fault", action="append", default=[], metavar="NAME",
                       help="break one behaviour on purpose, to see the harness catch it (repeatable; "
-                           "names in mocks/faults.py, e.g. filter-ignored)")
+                           "names in mocks/faults/, e.g. filter-ignored)")
+    mock.add_argument("--latency", type=_latency, default=(0.0, 0.0), metavar="MS[:JITTER]",
+                      help="delay every answer by MS milliseconds, plus or minus up to JITTER (uniform; "
+                           "e.g. 80:20 gives 60-100 ms; default 0)")
+    mock.add_argument("--rate-limit", type=_rate, default=None, metavar="N/s",
+                      help="answer 429 with Retry-After once more than N requests arrive within a second "
+                           "(all clients and paths, the token endpoint too; N or N/s, e.g. 20/s; default: no limit)")
 
     seed = sub.add_parser("seed", help="write a deterministic school world as JSON and OneRoster CSV",
                           description="Generate the seeded world and write <out>/json/*.json and <out>/csv/*.csv.")
@@ -72,12 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_workers, default="auto", metavar="N",
                      help="parallel worker processes, or auto: one per CPU, at most 4 (default auto); "
                           "--max-rps is shared among them")
-    run.add_argument("--quiet", action="store_true", help="no progress display")
+    run.add_argument("--quiet", action="store_true", help="print only the verdict line (no progress, no report paths)")
 
     report = sub.add_parser("report", help="re-render the reports of a finished run",
                             description="Re-render summary.json, junit.xml and index.html from DIR/run.json.")
     report.add_argument("--from", dest="source", required=True, metavar="DIR", help="a report folder with run.json")
     report.add_argument("--out", metavar="DIR", help="write here instead of DIR")
+    report.add_argument("--compare", metavar="BASE_DIR",
+                        help="a base run's report folder: add what changed since it (new failures, fixed, "
+                             "still failing) to index.html and summary.json")
     return parser
 
 
@@ -92,15 +129,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     config.workers = args.workers
     if config.target is None and config.client_id:
         raise UsageError("tbconform run: --client-id without --target; the embedded sandbox uses its own credentials")
-    return run_suite(config, rules=args.rules, progress=not args.quiet)
+    return run_suite(config, rules=args.rules, quiet=args.quiet)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
-    from tbconform.reports import FILES, render_from
+    from tbconform.reports import FILES, load_run, render_from
 
     source = Path(args.source)
+    if args.compare:  # check the base before writing anything
+        try:
+            load_run(Path(args.compare))
+        except ValueError as exc:
+            raise UsageError(f"tbconform report: --compare: {exc}") from None
     if args.out:
         out = Path(args.out)
         if not (source / "run.json").is_file():
@@ -109,7 +151,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         shutil.copyfile(source / "run.json", out / "run.json")
         source = out
     try:
-        paths = render_from(source)
+        paths = render_from(source, compare=Path(args.compare) if args.compare else None)
     except ValueError as exc:
         raise UsageError(f"tbconform report: {exc}") from None
     print("rendered " + ", ".join(str(paths[name]) for name in FILES if name in paths))
@@ -144,6 +186,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         raise UsageError(f"tbconform mock: unknown fault(s) {', '.join(unknown_faults)}; known: {', '.join(sorted(FAULTS))}")
     config = SandboxConfig(
         seed=args.seed, size=args.size, db=args.db, apis=apis, token_ttl=args.token_ttl, faults=frozenset(args.fault),
+        latency_ms=args.latency[0], jitter_ms=args.latency[1], rate_limit=args.rate_limit,
         client_id=args.client_id or DEFAULT_CLIENT_ID, client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
     )
     try:

@@ -50,6 +50,7 @@ class RunConfig:
     max_examples: int = 5
     workers: int = 1
     max_rps: float | None = None
+    request_timeout: float = 10.0       # seconds one request may take before its check fails
     report_dir: Path = Path("reports/latest")
     seed: int = 42
     run_id: str = field(default_factory=lambda: "tbc" + secrets.token_hex(3))
@@ -84,7 +85,8 @@ class RunConfig:
         return {
             "target": self.target or "embedded sandbox", "authUrl": self.auth_url, "clientId": self.client_id,
             "apis": self.apis, "allowWrites": self.writes_enabled, "maxExamples": self.max_examples,
-            "workers": self.workers, "maxRps": self.rate_limit, "seed": self.seed, "runId": self.run_id,
+            "workers": self.workers, "maxRps": self.rate_limit,
+            "requestTimeout": self.request_timeout, "seed": self.seed, "runId": self.run_id,
             "layers": list(self.layers),
         }
 

@@ -15,7 +15,7 @@ import requests
 
 from tbconform.harness.catalog import Catalog, OpInfo
 from tbconform.harness.config import RunConfig
-from tbconform.harness.http import HarnessSession
+from tbconform.harness.http import HarnessSession, TokenFailure, TokenProvider
 from tbconform.harness.rules import CheckFailed, NotApplicable
 from tbconform.reports.model import Exchange
 
@@ -168,6 +168,67 @@ class CheckContext:
         self._samples: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._counter = 0
+        self._reduced: HarnessSession | NotApplicable | None = None
+
+    def close(self) -> None:
+        """Close the sessions this context opened itself (the reduced-scope one)."""
+        if isinstance(self._reduced, HarnessSession):
+            self._reduced.close()
+
+    # -- records of this run ----------------------------------------------------------------
+    def own(self, record: Any) -> bool:
+        """A record (or id) this run created: its id starts with the run id. Read-only rules leave
+        these out, since the run's own writes (other workers' too) change them during a check."""
+        record_id = record.get("sourcedId") if isinstance(record, dict) else record
+        return isinstance(record_id, str) and record_id.startswith(f"{self.config.run_id}-")
+
+    def others(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records of a listing that this run did not create."""
+        return [r for r in records if not self.own(r)]
+
+    # -- a client with only the read-only scopes ------------------------------------------
+    def readonly_session(self) -> HarnessSession:
+        """The configured read-only client, else a session whose token the token endpoint limited to
+        the read-only scopes (client-credentials `scope`): no second client needed. Skips the rule
+        when the endpoint refuses or does not confirm the reduction in its answer's `scope`."""
+        if self.readonly is not None:
+            return self.readonly
+        with self._lock:
+            if self._reduced is None:
+                self._reduced = self._reduced_scope_session()
+            reduced = self._reduced
+        if isinstance(reduced, NotApplicable):
+            raise reduced
+        return reduced
+
+    def _reduced_scope_session(self) -> HarnessSession | NotApplicable:
+        tokens = self.session.tokens
+        if tokens is None:
+            return NotApplicable("no read-only client configured, and no client credentials to ask a "
+                                 "reduced-scope token with")
+        wanted = sorted(s for s in self.catalog.scopes() if s.endswith("readonly"))
+        if not wanted:
+            return NotApplicable("no read-only client configured, and the specs declare no read-only scope")
+        provider = TokenProvider(tokens.token_url, tokens.client_id, tokens.client_secret, scope=" ".join(wanted),
+                                 timeout=self.session.timeout)
+        try:
+            provider.token()
+        except TokenFailure as exc:
+            return NotApplicable(f"no read-only client configured, and the token endpoint refused a token "
+                                 f"limited to the read-only scopes: {exc}")
+        if provider.granted is None:
+            return NotApplicable("no read-only client configured, and the token answer names no scope, so "
+                                 "the reduction to the read-only scopes is not confirmed")
+        granted = set(provider.granted.split())
+        if not granted or granted - set(wanted):
+            extra = sorted(granted - set(wanted))
+            return NotApplicable(f"no read-only client configured, and the token endpoint did not reduce the "
+                                 f"token to the read-only scopes asked for (granted {len(granted)} scope(s)"
+                                 + (f", e.g. {extra[0]}" if extra else "") + ")")
+        session = HarnessSession(self.session.base_url, provider, self.session.writes_allowed,
+                                 timeout=self.session.timeout)
+        session.limiter = self.session.limiter  # one rate cap for both tokens
+        return session
 
     # -- HTTP -----------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -220,7 +281,8 @@ class CheckContext:
         op = self.catalog.plain(collection, "list")
         if op is None:
             raise NotApplicable(f"no plain list operation for {collection}")
-        items = [r for r in self.records(op, op.path, {"limit": limit}) if r.get("status") != "tobedeleted"]
+        items = [r for r in self.records(op, op.path, {"limit": limit})
+                 if r.get("status") != "tobedeleted" and not self.own(r)]
         with self._lock:
             self._samples[collection] = items
         return items
@@ -267,7 +329,7 @@ class CheckContext:
         sibling = next((o for o in self.catalog.ops if o.path == parent and o.action == "list"), None)
         if sibling is not None and not sibling.path_params:
             items = self.records(sibling, sibling.path, {"limit": 5})
-            live = [r for r in items if r.get("status") != "tobedeleted"]
+            live = [r for r in items if r.get("status") != "tobedeleted" and not self.own(r)]
             if live:
                 return live[0]["sourcedId"]
             raise NotApplicable(f"{sibling.label} returned no records to test with")

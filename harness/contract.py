@@ -37,7 +37,7 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 from tbconform.harness.catalog import Catalog, OpInfo
 from tbconform.harness.context import Cleanup, raise_if_interrupted
 from tbconform.harness.grammars import grammar_formats, tag_patterns
-from tbconform.harness.http import SAFE_METHODS, HarnessSession, WriteBlocked
+from tbconform.harness.http import SAFE_METHODS, ConnectionDropped, HarnessSession, RequestTimedOut, WriteBlocked
 from tbconform.reports.model import CheckResult, Exchange
 from tbconform.specs.collections import Collection
 from tbconform.specs.loader import SpecDocument
@@ -331,6 +331,7 @@ class _Runner:
         self.base_url = session.base_url
         self.transport_kwargs = {"session": session, "base_url": self.base_url}
         self.stopped: str | None = None
+        self.unanswered = False  # stopped by a timeout or dropped connection (a failure, not an error)
         self._configs: dict[tuple[str, str | None], Any] = {}
 
     def op_for(self, case: Any) -> OpInfo | None:
@@ -361,6 +362,9 @@ class _Runner:
             response = self.send(case)
         except WriteBlocked:
             return
+        except (RequestTimedOut, ConnectionDropped) as exc:
+            self.no_answer(exc)
+            return
         except requests.RequestException as exc:
             self.stopped = f"request failed: {type(exc).__name__}: {exc}"
             for name in self.tally.outcomes:
@@ -369,6 +373,13 @@ class _Runner:
         if recorder is not None:
             recorder.record_response(case_id=case.id, response=response)
         self.judge(case, response, recorder)
+
+    def no_answer(self, exc: Exception) -> None:
+        """The target sent no answer: the operation fails not_a_server_error with the reason (no other
+        check is judged on a missing answer) and the operation's remaining cases are not sent."""
+        self.stopped, self.unanswered = str(exc), True
+        if "not_a_server_error" in self.tally.outcomes:
+            self.tally.failed("not_a_server_error", str(exc), self.session.last)
 
     def judge(self, case: Any, response: Any, recorder: Any = None) -> None:
         exchange = self.session.last
@@ -697,6 +708,9 @@ def run_stateful(session: HarnessSession, catalog: Catalog, doc_or_api: SpecDocu
                     response = runner.send(case)
                 except WriteBlocked:
                     return None
+                except (RequestTimedOut, ConnectionDropped) as exc:
+                    runner.no_answer(exc)
+                    return None
                 except requests.RequestException as exc:
                     runner.stopped = f"request failed: {type(exc).__name__}: {exc}"
                     return None
@@ -714,7 +728,7 @@ def run_stateful(session: HarnessSession, catalog: Catalog, doc_or_api: SpecDocu
         except Exception as exc:  # noqa: BLE001 - checks never raise here; anything else is an error result
             for name in tally.outcomes:
                 tally.errored(name, f"stateful run stopped: {type(exc).__name__}: {str(exc)[:300]}", session.last)
-        if runner.stopped:
+        if runner.stopped and not runner.unanswered:
             for name in tally.outcomes:
                 tally.errored(name, runner.stopped, session.last)
         results += tally.results(prefix="contract.stateful.", api=api, operation=label, rules=STATEFUL_CHECKS,

@@ -7,6 +7,7 @@ and a record of the last exchange for reports.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,15 @@ class WriteBlocked(Exception):
     """A write request was about to reach a target that is not loopback, without --allow-writes."""
 
 
+class RequestTimedOut(requests.exceptions.Timeout):
+    """The target sent no answer within --request-timeout: the check fails with that reason and the
+    run goes on (a requests subclass, so code that catches RequestException still does)."""
+
+
+class ConnectionDropped(requests.exceptions.ConnectionError):
+    """The connection closed or failed before an answer came: the check fails with that reason."""
+
+
 class TokenFailure(Exception):
     """The token endpoint could not be reached, refused the request, or rejected the credentials."""
 
@@ -41,6 +51,8 @@ class TokenProvider:
     client_id: str
     client_secret: str = field(repr=False)
     scope: str | None = None
+    timeout: float = 15.0
+    granted: str | None = None  # the `scope` the last token answer named (None: it named none)
     _token: str | None = field(default=None, repr=False)
     _expires: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -48,8 +60,9 @@ class TokenProvider:
     def token(self, force: bool = False) -> str:
         with self._lock:
             if force or self._token is None or time.monotonic() > self._expires - 60:
-                self._token, lifetime = fetch_token(self.token_url, self.client_id, self.client_secret, self.scope)
-                self._expires = time.monotonic() + lifetime
+                grant = request_token(self.token_url, self.client_id, self.client_secret, self.scope, self.timeout)
+                self._token, self.granted = grant.token, grant.scope
+                self._expires = time.monotonic() + grant.lifetime
             return self._token
 
     @property
@@ -62,7 +75,20 @@ class TokenProvider:
             self._token = None
 
 
+@dataclass(frozen=True)
+class TokenGrant:
+    token: str = field(repr=False)
+    lifetime: float
+    scope: str | None  # what the answer says it granted; None when it says nothing
+
+
 def fetch_token(url: str, client_id: str, secret: str, scope: str | None = None, timeout: float = 15) -> tuple[str, float]:
+    grant = request_token(url, client_id, secret, scope, timeout)
+    return grant.token, grant.lifetime
+
+
+def request_token(url: str, client_id: str, secret: str, scope: str | None = None, timeout: float = 15) -> TokenGrant:
+    """A client-credentials token; `scope` asks for a reduced one (the answer's `scope` says what was granted)."""
     data = {"grant_type": "client_credentials"}
     if scope:
         data["scope"] = scope
@@ -86,7 +112,8 @@ def fetch_token(url: str, client_id: str, secret: str, scope: str | None = None,
         token = body["access_token"]
     except (ValueError, KeyError, TypeError):
         raise TokenFailure("refused", f"the token URL {url} answered without an access_token") from None
-    return token, float(body.get("expires_in") or 3600)
+    granted = body.get("scope")
+    return TokenGrant(token, float(body.get("expires_in") or 3600), granted if isinstance(granted, str) else None)
 
 
 class RateLimiter:
@@ -171,16 +198,55 @@ class HarnessSession(requests.Session):
         headers = dict(kwargs.pop("headers", None) or {})
         if authenticate and self.tokens is not None and not any(k.lower() == "authorization" for k in headers):
             headers["Authorization"] = f"Bearer {self.tokens.token()}"
-        kwargs.setdefault("timeout", self.timeout)
+        if kwargs.get("timeout") is None:  # schemathesis passes timeout=None explicitly
+            kwargs["timeout"] = self.timeout
         kwargs.setdefault("allow_redirects", False)
         for attempt in range(MAX_RETRIES_429 + 1):
             self.limiter.wait()
             self.sent += 1
             if method not in SAFE_METHODS:
                 self.writes_sent += 1
-            response = super().request(method, self.url(url), *args, headers=headers, **kwargs)
+            response = self._send(method, url, args, headers, kwargs)
             self.local.last = to_exchange(response)
             if response.status_code not in (429, 503) or attempt == MAX_RETRIES_429:
                 return response
             time.sleep(retry_after_seconds(response.headers.get("Retry-After")))
         return response
+
+    def _send(self, method: str, url: str, args: tuple[Any, ...], headers: dict[str, str],
+              kwargs: dict[str, Any]) -> requests.Response:
+        """One exchange; a timeout or a dropped connection becomes an exception that says so in words
+        (and is kept as the last exchange, without an answer), so the check fails with that reason."""
+        full = self.url(url)
+        try:
+            return super().request(method, full, *args, headers=headers, **kwargs)
+        except requests.exceptions.Timeout as exc:
+            self.local.last = self._unanswered(method, full, headers, kwargs)
+            seconds = kwargs.get("timeout")
+            seconds = seconds[-1] if isinstance(seconds, tuple) else seconds
+            raise RequestTimedOut(f"timeout after {seconds:g} s: {method} {full} got no answer") from exc
+        except requests.exceptions.ConnectionError as exc:
+            self.local.last = self._unanswered(method, full, headers, kwargs)
+            raise ConnectionDropped(f"connection dropped: {method} {full} ({_reason(exc)})") from exc
+
+    @staticmethod
+    def _unanswered(method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> Exchange:
+        body = kwargs.get("json")
+        text = json.dumps(body) if body is not None else kwargs.get("data")
+        params = kwargs.get("params")
+        if params:
+            url = requests.Request(method, url, params=params).prepare().url or url
+        return Exchange(method=method, url=url, request_headers=dict(headers),
+                        request_body=text if isinstance(text, str) else None, status=None)
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a connection error, short (RemoteDisconnected, Connection refused, ...)."""
+    inner: BaseException = exc
+    for _ in range(8):  # bounded: a cycle in the chain must not hang the run
+        nxt = inner.__cause__ or inner.__context__
+        if nxt is None:
+            break
+        inner = nxt
+    text = str(inner) or type(inner).__name__
+    return f"{type(inner).__name__}: {text}"[:200]

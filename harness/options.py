@@ -29,6 +29,7 @@ PORT = number(int, "a port number 1-65535", 1, 65535)
 SEED = number(int, "a non-negative integer seed", 0)
 POSITIVE = number(int, "a positive integer", 1)
 RATE = number(float, "a non-negative number of requests per second", 0)
+TIMEOUT = number(float, "a number of seconds between 0.1 and 600", 0.1, 600)
 
 
 def WORKERS(text: str) -> int:  # noqa: N802 - an argparse type, named like the others
@@ -77,6 +78,8 @@ RUN_OPTIONS = [
     Option("max-examples", "fuzzed cases per operation in each mode, positive and negative (default 5); spec "
            "examples and coverage probes come on top", "N", POSITIVE, 5),
     Option("max-rps", "request-rate cap (default 10 for non-loopback targets, none for loopback; 0 = none)", "N", RATE),
+    Option("request-timeout", "seconds one request may take (default 10); a timeout or dropped connection fails "
+           "that check and the run goes on", "S", TIMEOUT, 10.0),
     Option("report-dir", "report folder (default reports/latest)", "DIR", None, "reports/latest"),
     Option("seed", "generation and sandbox seed (default 42)", "N", SEED, 42),
     Option("layers", "contract,semantic (default both)", "LIST", None, "contract,semantic"),
@@ -107,7 +110,8 @@ def build_config(value: Callable[[str], Any]) -> RunConfig:
         target=value("target"), auth_url=value("auth_url"), client_id=value("client_id"),
         client_secret=value("client_secret"), readonly_client_id=value("readonly_client_id"),
         readonly_client_secret=value("readonly_client_secret"), apis=apis, allow_writes=value("allow_writes"),
-        max_examples=value("max_examples"), max_rps=value("max_rps"), report_dir=Path(value("report_dir") or "reports/latest"),
+        max_examples=value("max_examples"), max_rps=value("max_rps"),
+        request_timeout=value("request_timeout") or 10.0, report_dir=Path(value("report_dir") or "reports/latest"),
         seed=value("seed"), layers=layers,
     ))
     if (config.client_id is None) != (config.client_secret is None):

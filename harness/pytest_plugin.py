@@ -24,6 +24,9 @@ from tbconform.harness.options import RUN_OPTIONS
 SUITE = Path(__file__).parent / "suite" / "test_tbconform.py"
 SUITE_MODULE = f"{__package__}.suite.test_tbconform"
 RESULTS_KEY = "tbconform_results"
+# Between the parts of a parameter id (`<rule id>|<op>`, `contract|<op>`, `stateful|<doc>`). Not "::":
+# pytest and allure-pytest split node ids on "::", which broke Allure's test names and suites.
+PARAM_SEP = "|"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,11 +117,11 @@ class ConformanceRun:
         tokens = TokenProvider(auth_url, config.client_id, config.client_secret) if config.client_id else None
         # Under xdist every worker has its own session: each gets its share of the run's rate cap.
         rate = config.worker_rate_limit(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
-        self.session = HarnessSession(target, tokens, config.writes_enabled, rate)
+        self.session = HarnessSession(target, tokens, config.writes_enabled, rate, timeout=config.request_timeout)
         readonly = None
         if config.readonly_client_id and config.readonly_client_secret:
             readonly = HarnessSession(target, TokenProvider(auth_url, config.readonly_client_id, config.readonly_client_secret),
-                                      config.writes_enabled)
+                                      config.writes_enabled, timeout=config.request_timeout)
             readonly.limiter = self.session.limiter  # one cap for both clients
         worker = getattr(pytest_config, "workerinput", None) if pytest_config is not None else None
         self.cleanup = Cleanup(journal=self._journal_for(worker["workerid"]) if worker else None)
@@ -156,18 +159,18 @@ class ConformanceRun:
             if prefixes:
                 pairs = [(r, o) for r, o in pairs if any(r.id.startswith(p) for p in prefixes)]
             metafunc.parametrize("tbconform_pair", [
-                pytest.param((r, o), id=f"{r.id}::{o.label}", marks=[getattr(pytest.mark, r.api), pytest.mark.semantic])
+                pytest.param((r, o), id=f"{r.id}{PARAM_SEP}{o.label}", marks=[getattr(pytest.mark, r.api), pytest.mark.semantic])
                 for r, o in pairs])
         if "tbconform_operation" in metafunc.fixturenames:
             ops = [o for o in self.catalog.ops if not self.config.apis or o.api in self.config.apis] \
                 if "contract" in layers else []
             metafunc.parametrize("tbconform_operation", [
-                pytest.param(o, id=f"contract::{o.label}", marks=[getattr(pytest.mark, o.api), pytest.mark.contract])
+                pytest.param(o, id=f"contract{PARAM_SEP}{o.label}", marks=[getattr(pytest.mark, o.api), pytest.mark.contract])
                 for o in ops])
         if "tbconform_document" in metafunc.fixturenames:
             docs = [d for d in self.catalog.docs if "contract" in layers]
             metafunc.parametrize("tbconform_document", [
-                pytest.param(d, id=f"stateful::{d.label}", marks=[getattr(pytest.mark, d.raw.get("x-tb-api", d.api)),
+                pytest.param(d, id=f"stateful{PARAM_SEP}{d.label}", marks=[getattr(pytest.mark, d.raw.get("x-tb-api", d.api)),
                                                                pytest.mark.contract])
                 for d in docs])
 
@@ -183,50 +186,52 @@ class ConformanceRun:
             items[:] = [i for i in items if i not in empty]
 
     # -- running --------------------------------------------------------------------------
-    def _finish(self, results: list[Any]) -> None:
+    def _finish(self, results: list[Any], story: str) -> None:
         """Attach results to the running item and turn them into a pytest outcome."""
+        from tbconform.reports import allure_labels
         from tbconform.reports.redaction import redact
 
         self._current.extend(results)
+        allure_labels.finish(story, results, self.config.secrets)
         failed = [r for r in results if r.status in ("failed", "error")]
         if failed:
-            self._attach_allure(failed)
             pytest.fail("\n".join(redact(f"[{r.id}] {r.message}", self.config.secrets) for r in failed), pytrace=False)
         if results and all(r.status == "skipped" for r in results):
             pytest.skip(redact(results[0].message or "not applicable", self.config.secrets))
 
-    def _attach_allure(self, failed: list[Any]) -> None:
-        try:
-            import allure
-        except ImportError:  # pragma: no cover
-            return
-        from tbconform.reports.redaction import redact, redact_exchange
+    def _label(self, api: str, operation: str, story: str, title: str, layer: str, param: str, value: str) -> None:
+        from tbconform.reports import allure_labels
 
-        for result in failed:
-            if result.exchange is not None:
-                exchange = redact_exchange(result.exchange, self.config.secrets)
-                allure.attach(exchange.curl(), f"{result.id} request", allure.attachment_type.TEXT)
-                allure.attach(redact(exchange.response_body or "", self.config.secrets),
-                              f"{result.id} response ({exchange.status})", allure.attachment_type.TEXT)
+        allure_labels.label(api=api, operation=operation, story=story, title=title, layer=layer, param=param,
+                            param_value=value, secrets=self.config.secrets)
 
     def run_semantic(self, pair: tuple[Any, Any]) -> None:
         from tbconform.harness.semantic import run_rule
 
         rule, op = pair
-        self._finish([run_rule(self.context, rule, op)])
+        self._label(rule.api, op.label, rule.id, f"{rule.statement} — {op.label}", "semantic",
+                    "tbconform_pair", f"{rule.id} | {op.label}")
+        self._finish([run_rule(self.context, rule, op)], rule.id)
 
     def run_contract(self, op: Any) -> None:
         from tbconform.harness.contract import run_operation
+        from tbconform.reports.allure_labels import CONTRACT_STORY
 
+        self._label(op.api, op.label, CONTRACT_STORY, f"Contract checks (schemathesis) — {op.label}", "contract",
+                    "tbconform_operation", op.label)
         self._finish(run_operation(self.session, self.catalog, op, max_examples=self.config.max_examples,
                                    seed=self.config.seed, run_id=self.config.run_id,
-                                   writes=self.session.writes_allowed, cleanup=self.cleanup))
+                                   writes=self.session.writes_allowed, cleanup=self.cleanup), CONTRACT_STORY)
 
     def run_stateful(self, doc: Any) -> None:
         from tbconform.harness.contract import run_stateful
+        from tbconform.reports.allure_labels import STATEFUL_STORY
 
+        self._label(doc.raw.get("x-tb-api", doc.api), doc.label, STATEFUL_STORY,
+                    f"Stateful sequences (schemathesis) — {doc.label}", "stateful", "tbconform_document", doc.label)
         self._finish(run_stateful(self.session, self.catalog, doc, max_examples=self.config.max_examples,
-                                  seed=self.config.seed, run_id=self.config.run_id, cleanup=self.cleanup))
+                                  seed=self.config.seed, run_id=self.config.run_id, cleanup=self.cleanup),
+                     STATEFUL_STORY)
 
     # -- result plumbing (works with and without xdist workers) ---------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -291,6 +296,8 @@ class ConformanceRun:
             target=self.config.target or "", started=self.started.isoformat(timespec="seconds"),
             finished=finished.isoformat(timespec="seconds"), duration=(finished - self.started).total_seconds(),
             settings=self.config.public_settings(), results=list(self.results), interrupted=interrupted,
+            operations={api: [op.label for op in self.catalog.ops if op.api == api] for api in self.catalog.apis
+                        if not self.config.apis or api in self.config.apis},
         )
 
     def write_reports(self, out_dir: Path, interrupted: bool = False) -> dict[str, Path]:

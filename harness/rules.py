@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from tbconform.harness.catalog import OpInfo
@@ -26,6 +26,38 @@ class CheckWarning(Exception):
 
 class NotApplicable(Exception):
     """The rule cannot be judged here (no data to test with, writes disabled, ...): a skip."""
+
+
+RE_READS = 3  # tries of a rule whose first verdict was a failure, before giving up on stable data
+
+
+def judged_stably(attempt: Callable[[], None], snapshot: Callable[[], Any], tries: int = RE_READS) -> None:
+    """Run a check that compares several reads; conclude a failure only when it persists on data
+    that stayed the same.
+
+    A listing and a GET (or two listings) are separate moments: on a target that other clients, or
+    this run's other workers, write to at the same time, a record can change, appear or go between
+    them. So a failure is re-read: the check runs again between two `snapshot()`s of the data it
+    reads. It fails when that re-run fails with equal snapshots, passes when the re-run passes (the
+    first failure was a race), and is skipped when the data changed during every re-run.
+    """
+    try:
+        attempt()
+        return
+    except CheckFailed as exc:
+        failure = exc
+    for _ in range(tries - 1):
+        before = snapshot()
+        try:
+            attempt()
+        except CheckFailed as exc:
+            failure = exc
+            if snapshot() == before:
+                raise
+            continue
+        return
+    raise NotApplicable(f"the data changed during each of {tries - 1} re-read(s), so this was not judged "
+                        f"(last verdict: {failure})")
 
 
 @dataclass(frozen=True)

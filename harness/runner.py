@@ -12,70 +12,20 @@ from typing import Any
 import pytest
 
 from tbconform.harness.config import RunConfig
+from tbconform.harness.progress import Progress, mode_for
 from tbconform.harness.pytest_plugin import SUITE
 from tbconform.harness.target import PreflightError, check_target, embedded_sandbox
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
 
-class ProgressDisplay:
-    """A live line per item (layer, rule, operation) with running counts, on stderr."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.counts = {"passed": 0, "failed": 0, "skipped": 0}
-        self.progress: Any = None
-        self.task: Any = None
-        self.total: int | None = None
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.start(len(session.items))
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        """With --workers the controller collects nothing itself; each worker reports the same items."""
-        if self.total is None:
-            self.start(len(ids))
-
-    def start(self, total: int) -> None:
-        self.total = total
-        if not self.enabled:
-            print(f"tbconform: {total} items (contract operations, stateful runs, rule checks)", file=sys.stderr)
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(TextColumn("[bold]{task.fields[counts]}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.description}"),
-                                 console=Console(stderr=True), transient=True)
-        self.progress.start()
-        self.task = self.progress.add_task("", total=total, counts=self._counts())
-
-    def _counts(self) -> str:
-        c = self.counts
-        return f"✓{c['passed']} ✗{c['failed']} ↷{c['skipped']}"
-
-    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, description=nodeid.split("[", 1)[-1].rstrip("]")[:90])
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.counts[report.outcome if report.outcome in self.counts else "failed"] += 1
-            if self.progress is not None:
-                self.progress.update(self.task, advance=1, counts=self._counts())
-
-    def pytest_sessionfinish(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
 def pytest_args(config: RunConfig, ini: Path, rules: str | None) -> list[str]:
     args = [str(SUITE), "-c", str(ini), "--rootdir", str(ini.parent), "-p", "no:cacheprovider", "--assert=plain",
-            "-q", "--no-header", "--tb=no", "-rN", "-W", "ignore",
+            "-p", "no:terminal", "-W", "ignore",  # harness/progress.py is the only display
             "--tbconform-target", config.target or "", "--tbconform-report-dir", str(config.report_dir),
             "--alluredir", str(config.report_dir / "allure-results"), "--clean-alluredir",
             "--tbconform-max-examples", str(config.max_examples), "--tbconform-seed", str(config.seed),
+            "--tbconform-request-timeout", f"{config.request_timeout:g}",
             "--tbconform-layers", ",".join(config.layers), "--tbconform-run-id", config.run_id]
     for flag, value in (("--tbconform-auth-url", config.auth_url), ("--tbconform-client-id", config.client_id),
                         ("--tbconform-client-secret", config.client_secret),
@@ -102,7 +52,16 @@ def summarize(report_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def run_suite(config: RunConfig, rules: str | None = None, progress: bool = True) -> int:
+def print_details(summary: dict[str, Any], report_dir: Path) -> None:
+    """The lines under the verdict (left out under --quiet): failing rules, where the reports are."""
+    failing = [r for r, c in (summary.get("rules") or {}).items() if c.get("failed") or c.get("errors")]
+    if failing:
+        print("failing rules: " + ", ".join(sorted(failing)[:15]) + (" ..." if len(failing) > 15 else ""))
+    print(f"reports: {report_dir}/index.html, summary.json, junit.xml, allure-results/")
+
+
+def run_suite(config: RunConfig, rules: str | None = None, quiet: bool = False) -> int:
+    """Run the suite and print its verdict; `quiet` leaves out the progress and the report lines."""
     config.report_dir.mkdir(parents=True, exist_ok=True)
     embedded = config.target is None
     try:
@@ -112,7 +71,7 @@ def run_suite(config: RunConfig, rules: str | None = None, progress: bool = True
             with tempfile.TemporaryDirectory(prefix="tbconform-") as tmp:
                 ini = Path(tmp) / "pytest.ini"
                 ini.write_text("[pytest]\n")
-                display = ProgressDisplay(progress)
+                display = Progress(mode_for(quiet, sys.stdout))
                 code = pytest.main(pytest_args(config, ini, rules), plugins=[display])
     except PreflightError as exc:
         print(f"tbconform run: {exc}", file=sys.stderr)
@@ -123,10 +82,8 @@ def run_suite(config: RunConfig, rules: str | None = None, progress: bool = True
         print(f"tbconform: {summary.get('verdict', '?')} against {where}: {summary.get('passed', 0)} passed, "
               f"{summary.get('failed', 0)} failed, {summary.get('skipped', 0)} skipped "
               f"({summary.get('errors', 0)} errors) in {summary.get('duration', 0):.1f} s")
-        failing = [r for r, c in (summary.get("rules") or {}).items() if c.get("failed") or c.get("errors")]
-        if failing:
-            print("failing rules: " + ", ".join(sorted(failing)[:15]) + (" ..." if len(failing) > 15 else ""))
-        print(f"reports: {config.report_dir}/index.html, summary.json, junit.xml, allure-results/")
+        if not quiet:
+            print_details(summary, config.report_dir)
     if code == pytest.ExitCode.OK:
         return EXIT_OK
     if code == pytest.ExitCode.TESTS_FAILED:

@@ -11,7 +11,7 @@ import requests
 
 from tbconform.harness.catalog import Catalog, OpInfo
 from tbconform.harness.context import CheckContext
-from tbconform.harness.http import WriteBlocked
+from tbconform.harness.http import ConnectionDropped, RequestTimedOut, WriteBlocked
 from tbconform.harness.rules import CheckFailed, CheckWarning, NotApplicable, Rule, rules_for
 from tbconform.reports.model import CheckResult
 
@@ -40,6 +40,8 @@ def run_rule(ctx: CheckContext, rule: Rule, op: OpInfo) -> CheckResult:
         status, message = "warning", str(exc) or "allowed, but harmful to clients"
     except (NotApplicable, WriteBlocked) as exc:
         status, message = "skipped", str(exc)
+    except (RequestTimedOut, ConnectionDropped) as exc:  # no answer is a failure of the target, said plainly
+        status, message = "failed", str(exc)
     except requests.RequestException as exc:
         status, message = "error", f"request failed: {type(exc).__name__}: {exc}"
     except Exception as exc:  # a bug in a check must not end the run; it shows as an error

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 import orjson
 
-from tbconform.mocks import faults as faults_mod
 from tbconform.mocks.context import RequestContext, Response
 from tbconform.mocks.errors import ApiError
 from tbconform.mocks.model import Collection, Segments
@@ -142,12 +141,12 @@ def project(record: dict[str, Any], keep: set[str] | None) -> dict[str, Any]:
     return record if keep is None else {k: v for k, v in record.items() if k in keep}
 
 
-def _response_keys(ctx: RequestContext, default: str) -> list[str]:
+def response_keys(ctx: RequestContext, default: str) -> list[str]:
     keys = ctx.binding.get("responseKeys")
     return list(keys) if keys else [default]
 
 
-def _page_links(ctx: RequestContext, offset: int, limit: int, total: int) -> str:
+def page_links(ctx: RequestContext, offset: int, limit: int, total: int) -> str:
     def url(new_offset: int) -> str:
         query = {k: v for k, v in ctx.query.items() if k not in ("offset", "limit")}
         query.update(limit=limit, offset=new_offset)
@@ -182,15 +181,17 @@ def explain_list_parameter(coll: Collection, name: str, value: Any) -> None:
 def action_list(ctx: RequestContext) -> Response:
     require_parents(ctx)
     coll = ctx.collection()
-    faults = ctx.sandbox.faults
-    compiler = faults_mod.compiler(coll.fields, faults) if faults else Compiler(coll.fields)
+    compiler = Compiler(coll.fields)
     parts = view_condition(ctx, coll, compiler)
     try:
-        if ctx.query.get("filter") is not None and not (faults and "filter-ignored" in faults):
-            node = parse_filter(str(ctx.query["filter"]))
-            parts.append(compiler.compile_user(node) if faults else compiler.compile(node))
+        if ctx.query.get("filter") is not None:
+            # the client's filter goes through a replaceable compiler step (mocks/stages.py); it
+            # shares the statement's parameter list, so its placeholders follow the scope's
+            user = ctx.sandbox.stages.filter_compiler(coll.fields)
+            user.params = compiler.params
+            parts.append(user.compile(parse_filter(str(ctx.query["filter"]))))
         search = ctx.query.get("search")
-        if search is not None and str(search).strip() and not (faults and "search-ignored" in faults):
+        if search is not None and str(search).strip():
             if not coll.search:
                 raise QueryError(f"{coll.name} does not support search")
             compiler.params.append(str(search).strip())
@@ -198,11 +199,9 @@ def action_list(ctx: RequestContext) -> Response:
             parts.append("(" + " OR ".join(f"tb_contains(json_extract(data, '$.{f}'), ?{mark})" for f in coll.search) + ")")
         order = "seq"
         direction = "DESC" if str(ctx.query.get("orderBy", "asc")).lower() == "desc" else "ASC"
-        if faults and "sort-reversed" in faults:
-            direction = "ASC" if direction == "DESC" else "DESC"
-        if ctx.query.get("sort") is not None and not (faults and "sort-ignored" in faults):
+        if ctx.query.get("sort") is not None:
             order = f"{sort_expression(str(ctx.query['sort']), coll.sortable)} {direction}, seq {direction}"
-        elif ctx.query.get("orderBy") is not None and not (faults and "sort-ignored" in faults):
+        elif ctx.query.get("orderBy") is not None:
             order = f"seq {direction}"
     except QueryError as exc:
         raise ApiError(400, str(exc)) from None
@@ -210,50 +209,28 @@ def action_list(ctx: RequestContext) -> Response:
     limit = int(ctx.query.get("limit", DEFAULT_LIMIT))
     offset = min(int(ctx.query.get("offset", 0)), MAX_OFFSET)
     where = " AND ".join(parts) or "1"
-    if faults:
-        return _faulty_list(ctx, coll, faults, where, compiler.params, order, keep, limit, offset)
     total, rows = ctx.store.page(coll.name, where, compiler.params, order, limit, offset)
     if keep is None:
         items = "[" + ",".join(rows) + "]"
     else:
         items = orjson.dumps([project(orjson.loads(r), keep) for r in rows]).decode()
-    keys = _response_keys(ctx, coll.name)
-    paging = orjson.dumps({
-        "totalCount": total,
-        "pageCount": math.ceil(total / limit),
-        "pageNumber": offset // limit + 1,
-        "offset": offset,
-        "limit": limit,
-    }).decode()
+    keys = response_keys(ctx, coll.name)
+    paging = orjson.dumps(paging_fields(offset, limit, total)).decode()
     body = "{" + ",".join(f'"{k}":{items}' for k in keys) + "," + paging[1:]
-    headers = {"X-Total-Count": str(total), "Link": _page_links(ctx, offset, limit, total)}
-    return Response.raw_json(200, body, headers)
+    return Response.raw_json(200, body, paging_headers(ctx, offset, limit, total))
 
 
-def _faulty_list(ctx: RequestContext, coll: Collection, faults: frozenset[str], where: str, params: list[Any],
-                 order: str, keep: set[str] | None, limit: int, offset: int) -> Response:
-    """action_list's answer with the paging / projection faults of mocks/faults.py applied."""
-    sql_limit = DEFAULT_LIMIT if "limit-ignored" in faults else limit
-    sql_offset = offset - 1 if "page-duplicate" in faults and offset > 0 else offset
-    total, rows = ctx.store.page(coll.name, where, params, order, sql_limit, sql_offset)
-    records = [orjson.loads(r) for r in rows]
-    if "fields-ignored" not in faults:
-        records = [project(r, keep) for r in records]
-    if "required-field-missing" in faults and coll.name == "users":
-        for record in records:
-            record.pop("enabledUser", None)
-    if "total-count-off-by-one" in faults:
-        total += 1
-    body: dict[str, Any] = {k: records for k in _response_keys(ctx, coll.name)}
-    body.update(totalCount=str(total) if "wrong-type" in faults else total, pageCount=math.ceil(total / limit),
-                pageNumber=offset // limit + (0 if "page-fields-wrong" in faults else 1), offset=offset, limit=limit)
-    links = _page_links(ctx, offset, limit, total)
-    if "link-next-missing" in faults:
-        links = ", ".join(part for part in links.split(", ") if 'rel="next"' not in part)
-    return Response.json(200, body, {"X-Total-Count": str(total), "Link": links})
+def paging_fields(offset: int, limit: int, total: int) -> dict[str, int]:
+    """The paging members of a list answer (public: a wrapper that re-pages an answer needs them)."""
+    return {"totalCount": total, "pageCount": math.ceil(total / limit), "pageNumber": offset // limit + 1,
+            "offset": offset, "limit": limit}
 
 
-def _id_param(ctx: RequestContext) -> str:
+def paging_headers(ctx: RequestContext, offset: int, limit: int, total: int) -> dict[str, str]:
+    return {"X-Total-Count": str(total), "Link": page_links(ctx, offset, limit, total)}
+
+
+def id_param(ctx: RequestContext) -> str:
     name = ctx.binding.get("id", "sourcedId")
     try:
         return ctx.path_params[name]
@@ -261,7 +238,7 @@ def _id_param(ctx: RequestContext) -> str:
         raise ApiError(500, f"binding names id parameter {name!r} that the path lacks") from None
 
 
-def _singular(ctx: RequestContext) -> str:
+def singular(ctx: RequestContext) -> str:
     return ctx.binding.get("bodyKey") or ctx.collection().name.rstrip("s")
 
 
@@ -272,35 +249,19 @@ def _not_found(coll: Collection, record_id: str) -> ApiError:
 def action_get(ctx: RequestContext) -> Response:
     require_parents(ctx)
     coll = ctx.collection()
-    record_id = _id_param(ctx)
+    record_id = id_param(ctx)
     keep = _fields(ctx, coll)
-    if ctx.sandbox.faults and ({"get-differs", "not-found-200"} & ctx.sandbox.faults):
-        return _faulty_get(ctx, coll, record_id, keep)
     if not ctx.binding.get("scope") and not ctx.binding.get("via") and keep is None:
         raw = ctx.store.get_raw(coll.name, record_id)  # hot path: splice stored JSON as is
         if raw is None or (DELETED_MARK in raw and is_deleted(orjson.loads(raw))):
             raise _not_found(coll, record_id)
-        keys = _response_keys(ctx, _singular(ctx))
+        keys = response_keys(ctx, singular(ctx))
         return Response.raw_json(200, "{" + ",".join(f'"{k}":{raw}' for k in keys) + "}")
     record = find_in_view(ctx, coll, record_id)
     if record is None or is_deleted(record):
         raise _not_found(coll, record_id)
     record = project(record, keep)
-    return Response.json(200, {k: record for k in _response_keys(ctx, _singular(ctx))})
-
-
-def _faulty_get(ctx: RequestContext, coll: Collection, record_id: str, keep: set[str] | None) -> Response:
-    record = find_in_view(ctx, coll, record_id)
-    if record is not None and is_deleted(record):
-        raise _not_found(coll, record_id)
-    if record is None:
-        if "not-found-200" not in ctx.sandbox.faults:
-            raise _not_found(coll, record_id)
-        record = {"sourcedId": record_id, "status": "active", "dateLastModified": now_iso()}
-    elif "get-differs" in ctx.sandbox.faults:
-        record["dateLastModified"] = "2000-01-01T00:00:00.000Z"
-    record = project(record, keep)
-    return Response.json(200, {k: record for k in _response_keys(ctx, _singular(ctx))})
+    return Response.json(200, {k: record for k in response_keys(ctx, singular(ctx))})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,13 +350,12 @@ def _prepare(ctx: RequestContext, coll: Collection, item: Any, old: dict[str, An
     merged["dateLastModified"] = now_iso()
     record = coerce_to_schema(merged, coll.schema, coll.resolve)
     record = _run_hooks(ctx, coll, record, old)
-    if not (ctx.sandbox.faults and "references-not-checked" in ctx.sandbox.faults):
-        check_references(ctx, coll, record)
+    ctx.sandbox.stages.references(ctx, coll, record)
     return record
 
 
 def _payload(ctx: RequestContext) -> list[Any]:
-    key = ctx.binding.get("bodyKey") or _singular(ctx)
+    key = ctx.binding.get("bodyKey") or singular(ctx)
     value = ctx.body_item(key)
     if ctx.binding.get("many"):
         if not isinstance(value, list) or not value:
@@ -417,7 +377,7 @@ def _write_response(ctx: RequestContext, style: str, records: list[tuple[str | N
         return Response.json(status, record)
     if style == "empty":
         return Response.json(status, {})
-    keys = ctx.binding.get("responseKeys") or [_singular(ctx)]
+    keys = ctx.binding.get("responseKeys") or [singular(ctx)]
     return Response.json(status, {k: record for k in keys})
 
 
@@ -439,7 +399,7 @@ def action_create(ctx: RequestContext) -> Response:
 def _update(ctx: RequestContext, create_missing: bool, deep: bool) -> Response:
     require_parents(ctx)
     coll = ctx.collection()
-    record_id = _id_param(ctx)
+    record_id = id_param(ctx)
     with ctx.store.transaction():
         old = find_in_view(ctx, coll, record_id)
         stored = old if old is not None else ctx.store.get(coll.name, record_id)
@@ -451,8 +411,6 @@ def _update(ctx: RequestContext, create_missing: bool, deep: bool) -> Response:
         if deep and old is not None and isinstance(item, dict):
             item = deep_merge(old, item)
         record = _prepare(ctx, coll, item, old, record_id)
-        if old is not None and ctx.sandbox.faults and "update-ignored" in ctx.sandbox.faults:
-            record = old
         if stored is None:
             ctx.store.insert(coll.name, record)
         else:
@@ -482,16 +440,11 @@ def action_patch(ctx: RequestContext) -> Response:
 def action_delete(ctx: RequestContext) -> Response:
     require_parents(ctx)
     coll = ctx.collection()
-    record_id = _id_param(ctx)
+    record_id = id_param(ctx)
     with ctx.store.transaction():
         record = find_in_view(ctx, coll, record_id)
-        faults = ctx.sandbox.faults
-        repeat_ok = faults and "delete-repeat-accepted" in faults
-        if record is None or (record.get("status") == "tobedeleted" and not repeat_ok):
+        if record is None or is_deleted(record):
             raise _not_found(coll, record_id)
-        if faults and "hard-delete" in faults:
-            faults_mod.hard_delete(ctx.sandbox, coll.name, record_id)
-            return Response.empty(ctx.operation.success_status if ctx.operation.success_status != 200 else 204)
         record["status"] = "tobedeleted"
         record["dateLastModified"] = now_iso()
         ctx.store.replace(coll.name, record)

@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import parse_qs
 
 import orjson
@@ -58,17 +59,23 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def signature_valid(key: bytes, payload: str, signature: str) -> bool:
+    """The token's HMAC-SHA256 signature over its payload part, compared in constant time."""
+    return hmac.compare_digest(_b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()), signature)
+
+
 def readonly_scopes(scopes: set[str]) -> frozenset[str]:
     return frozenset(s for s in scopes if s.endswith("readonly"))
 
 
 class AuthService:
-    def __init__(self, clients: list[Client], ttl: int = DEFAULT_TTL, key: bytes | None = None) -> None:
+    def __init__(self, clients: list[Client], ttl: int = DEFAULT_TTL, key: bytes | None = None,
+                 signature: Callable[[bytes, str, str], bool] = signature_valid) -> None:
         self.clients = {c.client_id: c for c in clients}
         self.ttl = ttl
         self.key = key or os.urandom(32)
+        self.signature = signature  # a replaceable step (mocks/stages.py): (key, payload, signature) -> valid
         self._cache: dict[str, tuple[Principal, float]] = {}
-        self.verify_signatures = True  # False only under the forged-token-accepted fault (mocks/faults.py)
 
     # -- token endpoint -------------------------------------------------------------------
     def token_response(self, headers: dict[str, str], body: bytes) -> dict[str, object]:
@@ -115,8 +122,7 @@ class AuthService:
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             raise AuthRejected("malformed bearer token")
-        expected = _b64(hmac.new(self.key, parts[1].encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, parts[2]) and self.verify_signatures:
+        if not self.signature(self.key, parts[1], parts[2]):
             raise AuthRejected("bearer token signature is invalid (forged, altered or issued by another sandbox run)")
         try:
             payload = orjson.loads(_unb64(parts[1]))

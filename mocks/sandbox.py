@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from tbconform.mocks import behaviours as behaviours_pkg
 from tbconform.mocks import faults as faults_mod
+from tbconform.mocks.stages import Stages
 from tbconform.mocks.auth import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -39,7 +40,10 @@ class SandboxConfig:
     token_ttl: int = DEFAULT_TTL
     max_body_bytes: int = 1 << 20
     spec_root: Path | None = None  # another folder of specs (tests, vendors' own variants)
-    faults: frozenset[str] = frozenset()  # deliberately broken behaviours (mocks/faults.py), for detection tests
+    faults: frozenset[str] = frozenset()  # deliberately broken behaviours (mocks/faults/), for detection tests
+    latency_ms: float = 0.0  # every answer is delayed by latency_ms ± jitter_ms (mocks/conditions.py)
+    jitter_ms: float = 0.0
+    rate_limit: float | None = None  # requests per second across all clients; beyond it 429 + Retry-After
 
 
 def _scopes(docs: list[SpecDocument]) -> set[str]:
@@ -63,6 +67,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.config.faults = self.faults = faults_mod.check(frozenset(self.config.faults))
+        self.stages: Stages = faults_mod.apply(self.faults, Stages())
         self.docs = load_all(self.config.apis, self.config.spec_root or SPEC_ROOT)
         self.collections: dict[str, Collection] = compile_collections(self.docs)
         self.operations: list[CompiledOperation] = compile_operations(self.docs)
@@ -84,8 +89,8 @@ class Sandbox:
                 Client(READONLY_CLIENT_ID, READONLY_CLIENT_SECRET, readonly_scopes(scopes)),
             ],
             ttl=self.config.token_ttl,
+            signature=self.stages.signature,
         )
-        self.auth.verify_signatures = "forged-token-accepted" not in self.faults
         self.store = Store(self.config.db or ":memory:")
         if self.store.is_empty():
             self.reseed()
@@ -102,8 +107,7 @@ class Sandbox:
             self.store.load(stream)
             self.store.set_meta("seed", str(seed))
             self.store.set_meta("size", size)
-            if self.faults:
-                faults_mod.corrupt_store(self)
+            self.stages.seeded(self)
         return self.store.counts()
 
     def info(self, base_url: str) -> dict[str, Any]:
@@ -125,5 +129,7 @@ class Sandbox:
             "operations": len(self.operations),
             "counts": self.store.counts(),
             "faults": sorted(self.faults),
+            "conditions": {"latencyMs": self.config.latency_ms, "jitterMs": self.config.jitter_ms,
+                           "rateLimit": self.config.rate_limit},
         }
 

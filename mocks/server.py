@@ -35,6 +35,10 @@ def banner(sandbox: Sandbox, host: str, port: int) -> str:
         f"{sum(counts.values())} records, store {cfg.db or 'in memory'}",
         f"  info       GET {base}/_sandbox   reset  POST {base}/_sandbox/reset",
     ]
+    if cfg.latency_ms or cfg.jitter_ms:
+        lines.append(f"  latency    {cfg.latency_ms:g} ms ± {cfg.jitter_ms:g} ms on every answer")
+    if cfg.rate_limit is not None:
+        lines.append(f"  rate limit {cfg.rate_limit:g} requests/s (then 429 with Retry-After)")
     if sandbox.faults:
         lines.append(f"  FAULTS ON  {', '.join(sorted(sandbox.faults))} (deliberately broken behaviour)")
     return "\n".join(lines)

@@ -19,10 +19,10 @@ from .redaction import redact, redact_headers, redact_run, run_secrets
 from .summary import build_summary, render_summary
 
 __all__ = ["CheckResult", "Exchange", "RunResult", "redact", "redact_headers", "redact_run",
-           "write_reports", "render_from", "build_summary", "FILES"]
+           "write_reports", "render_from", "load_run", "build_summary", "FILES"]
 
-RENDERERS: dict[str, Callable[[RunResult], str]] = {
-    "summary.json": render_summary, "junit.xml": render_junit, "index.html": render_html,
+RENDERERS: dict[str, Callable[[RunResult, RunResult | None], str]] = {
+    "summary.json": render_summary, "junit.xml": lambda run, base: render_junit(run), "index.html": render_html,
 }
 FILES = ("run.json", *RENDERERS)
 
@@ -41,18 +41,22 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def _render(run: RunResult, secrets: list[str]) -> dict[str, str]:
+def _render(run: RunResult, secrets: list[str], base: RunResult | None) -> dict[str, str]:
     """Render every file from an already-redacted run; the final `redact` is the safety net."""
-    texts = {"run.json": run.to_json(), **{n: render(run) for n, render in RENDERERS.items()}}
+    texts = {"run.json": run.to_json(), **{n: render(run, base) for n, render in RENDERERS.items()}}
     return {n: redact(t, secrets) if any(s in t for s in secrets) else t for n, t in texts.items()}
 
 
-def write_reports(run: RunResult, out_dir: Path, secrets: Iterable[str] = ()) -> dict[str, Path]:
-    """Write all four reports into `out_dir` (created if needed); returns {file name: path}."""
+def write_reports(run: RunResult, out_dir: Path, secrets: Iterable[str] = (),
+                  base: RunResult | None = None) -> dict[str, Path]:
+    """Write all four reports into `out_dir` (created if needed); returns {file name: path}.
+    With `base` (an earlier run), summary.json and index.html also say what changed since it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     secrets = run_secrets(run, secrets)
-    texts = _render(redact_run(run, secrets), secrets)  # render all before writing any
+    if base is not None:  # normally already redacted (it was read from a run.json), but be sure
+        base = redact_run(base, run_secrets(base, secrets))
+    texts = _render(redact_run(run, secrets), secrets, base)  # render all before writing any
     paths = {}
     for name, text in texts.items():
         _atomic_write(out_dir / name, text)
@@ -60,8 +64,8 @@ def write_reports(run: RunResult, out_dir: Path, secrets: Iterable[str] = ()) ->
     return paths
 
 
-def render_from(dir: Path, secrets: Iterable[str] = ()) -> dict[str, Path]:
-    """Re-render reports from `dir/run.json` (`tbconform report --from DIR`); ValueError if unusable."""
+def load_run(dir: Path) -> RunResult:
+    """The run stored in `dir/run.json` (or the file `dir` itself); ValueError (one line) if unusable."""
     src = Path(dir)
     run_path = src if src.is_file() else src / "run.json"
     try:
@@ -69,7 +73,15 @@ def render_from(dir: Path, secrets: Iterable[str] = ()) -> dict[str, Path]:
     except OSError as exc:
         raise ValueError(f"cannot read {run_path}: {exc.strerror or exc}") from None
     try:
-        run = RunResult.from_json(raw)
+        return RunResult.from_json(raw)
     except ValueError as exc:
         raise ValueError(f"{run_path}: {str(exc).splitlines()[0]}") from None
-    return write_reports(run, run_path.parent, secrets)
+
+
+def render_from(dir: Path, secrets: Iterable[str] = (), compare: Path | None = None) -> dict[str, Path]:
+    """Re-render reports from `dir/run.json` (`tbconform report --from DIR [--compare BASE]`);
+    ValueError if either run is unusable."""
+    src = Path(dir)
+    run = load_run(src)
+    base = load_run(Path(compare)) if compare is not None else None
+    return write_reports(run, src if src.is_dir() else src.parent, secrets, base=base)

@@ -113,6 +113,9 @@ class RunResult:
     settings: dict[str, Any] = field(default_factory=dict)
     results: list[CheckResult] = field(default_factory=list)
     interrupted: bool = False  # stopped early (Ctrl-C): the results cover only part of the suite
+    # The catalog's operation labels per API ("GET /users"): the denominator of "operations answered".
+    # Empty in run.json files written before it existed; the overview then uses the operations checked.
+    operations: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return tally(self.results)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .changes import changes_block
 from .model import CheckResult, RunResult, tally
 
 
@@ -17,14 +18,15 @@ def _counts(results: list[CheckResult]) -> dict[str, int]:
             "total": len(results)}
 
 
-def build_summary(run: RunResult) -> dict[str, Any]:
-    """Top-level counts, one entry per check (run order), per-API and per-rule counts (sorted)."""
+def build_summary(run: RunResult, base: RunResult | None = None) -> dict[str, Any]:
+    """Top-level counts, one entry per check (run order), per-API and per-rule counts (sorted);
+    with a `base` run, a `changes` block (new failures, fixed, still failing)."""
     by_rule: dict[str, list[CheckResult]] = {}
     by_api: dict[str, list[CheckResult]] = {}
     for r in run.results:
         by_rule.setdefault(r.id, []).append(r)
         by_api.setdefault(r.api, []).append(r)
-    return {
+    summary = {
         "target": run.target, "started": run.started, "finished": run.finished,
         "duration": round(run.duration, 3), "verdict": run.verdict(),
         **_counts(run.results),
@@ -33,8 +35,11 @@ def build_summary(run: RunResult) -> dict[str, Any]:
         "checks": [{"id": r.id, "api": r.api, "operation": r.operation, "status": r.status, "message": r.message}
                    for r in run.results],
     }
+    if base is not None:
+        summary["changes"] = changes_block(run, base)
+    return summary
 
 
-def render_summary(run: RunResult) -> str:
-    """summary.json text; `run` must already be redacted."""
-    return json.dumps(build_summary(run), indent=2, ensure_ascii=False) + "\n"
+def render_summary(run: RunResult, base: RunResult | None = None) -> str:
+    """summary.json text; `run` (and `base`) must already be redacted."""
+    return json.dumps(build_summary(run, base), indent=2, ensure_ascii=False) + "\n"

@@ -94,18 +94,3 @@ def test_report_rerenders_from_run_json(capsys, tmp_path):
     code, out, _ = run(capsys, "report", "--from", str(tmp_path))
     assert code == 0 and (tmp_path / "index.html").is_file()
     assert json.loads((tmp_path / "summary.json").read_text())["failed"] == 1
-
-
-def test_progress_counts_items_with_and_without_workers(capsys):
-    from types import SimpleNamespace
-
-    from tbconform.harness.runner import ProgressDisplay
-
-    single = ProgressDisplay(enabled=True)  # stderr is not a terminal here: a one-line count instead of a bar
-    single.pytest_collection_finish(SimpleNamespace(items=[1, 2, 3]))
-    parallel = ProgressDisplay(enabled=True)  # under --workers the controller hears from each worker
-    for _ in range(2):
-        parallel.pytest_xdist_node_collection_finished(node=None, ids=["a", "b"])
-    assert single.total == 3 and parallel.total == 2
-    err = capsys.readouterr().err
-    assert err.count("tbconform: 3 items") == 1 and err.count("tbconform: 2 items") == 1

@@ -2,8 +2,8 @@
 
 For each fault of `mocks/faults.py` a sandbox runs with only that fault on; ALL OneRoster rules run
 (over a representative subset of operations, for speed) and the set of failing rule ids must be
-exactly the expected one. The healthy sandbox must pass every rule over every operation, and a
-run with writes off must send no write at all.
+exactly the expected one, and so must the set of warning rules. The healthy sandbox must pass every
+rule over every operation, and a run with writes off must send no write at all.
 """
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ SEMANTIC_DETECTION: dict[str, set[str]] = {
     "filter-in-first-only": {"oneroster.filter.in"},
     "filter-or-as-and": {"oneroster.filter.and-or"},
     "filter-dotted-ignored": {"oneroster.filter.dotted-reference"},
+    # every filtered answer loses its first match; delete.soft locates its record with a filter too
+    "filter-drops-record": FILTER_RULES | {"oneroster.delete.soft"},
+    "link-header-missing": set(),  # a warning only: see WARNING_DETECTION
     "total-count-off-by-one": {"oneroster.pagination.total-matches"},
     "page-duplicate": {"oneroster.pagination.no-duplicates"},
     "link-next-missing": {"oneroster.pagination.link-next"},
@@ -63,6 +66,11 @@ SEMANTIC_DETECTION: dict[str, set[str]] = {
     "delete-repeat-accepted": {"oneroster.delete.soft"},
     "references-not-checked": {"oneroster.references.refused"},
     "update-ignored": {"oneroster.write.round-trip"},
+}
+
+# fault -> the warning rules it must raise (exactly these; every other fault raises none)
+WARNING_DETECTION: dict[str, set[str]] = {
+    "link-header-missing": {"oneroster.paging.link-header"},
 }
 
 # faults only the contract layer (schemathesis) sees; the semantic layer must stay quiet on them
@@ -109,12 +117,13 @@ def healthy():
         yield running
 
 
-def _context(running: RunningSandbox, catalog: Catalog, writes: bool = True) -> CheckContext:
+def _context(running: RunningSandbox, catalog: Catalog, writes: bool = True,
+             readonly_client: bool = True) -> CheckContext:
     session = HarnessSession(running.base_url, TokenProvider(running.token_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
                              writes_allowed=writes)
     readonly = HarnessSession(running.base_url,
                               TokenProvider(running.token_url, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET),
-                              writes_allowed=writes)
+                              writes_allowed=writes) if readonly_client else None
     return CheckContext(RunConfig(target=running.base_url, allow_writes=writes), catalog, session, readonly)
 
 
@@ -124,7 +133,9 @@ def _run(ctx: CheckContext, pairs) -> list:
     finally:
         problems = ctx.cleanup.run(ctx.session) if ctx.session.writes_allowed else []
         ctx.session.close()
-        ctx.readonly.close()
+        if ctx.readonly is not None:
+            ctx.readonly.close()
+        ctx.close()
         assert not problems, problems
 
 
@@ -136,9 +147,14 @@ def _broken(results) -> dict[str, list]:
     return out
 
 
+def _warned(results) -> set[str]:
+    return {r.id for r in results if r.status == "warning"}
+
+
 def test_every_fault_is_documented_and_classified():
     assert set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) == set(FAULTS)
     assert not set(SEMANTIC_DETECTION) & set(CONTRACT_DETECTION)
+    assert set(WARNING_DETECTION) <= set(FAULTS)
     assert len(FAULTS) >= 20
 
 
@@ -191,3 +207,23 @@ def test_fault_is_detected_by_exactly_its_rules(fault, catalog, subset_pairs):
     assert set(broken) == expected, summary
     for rule_id in expected:
         assert all(r.status == "failed" and r.message.strip() for r in broken[rule_id]), summary
+    assert _warned(results) == WARNING_DETECTION.get(fault, set()), \
+        [(r.id, r.operation, r.message[:200]) for r in results if r.status == "warning"][:5]
+
+
+def _scope_results(running: RunningSandbox, catalog: Catalog, all_pairs) -> list:
+    pairs = [(r, op) for r, op in all_pairs if r.id == "oneroster.auth.scope-enforced"]
+    assert pairs
+    return _run(_context(running, catalog, readonly_client=False), pairs)
+
+
+def test_scope_is_checked_with_a_reduced_token_when_no_read_only_client_is_given(healthy, catalog, all_pairs):
+    results = _scope_results(healthy, catalog, all_pairs)
+    assert results and all(r.status == "passed" for r in results), [(r.operation, r.status, r.message) for r in results]
+
+
+def test_scope_fault_is_caught_without_a_read_only_client(catalog, all_pairs):
+    with run_sandbox(SandboxConfig(faults=frozenset({"scope-not-enforced"}))) as running:
+        results = _scope_results(running, catalog, all_pairs)
+    assert results and all(r.status == "failed" for r in results), [(r.operation, r.status) for r in results]
+    assert "only the read-only scopes" in results[0].message

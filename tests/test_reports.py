@@ -74,7 +74,8 @@ def test_summary_counts_and_checks(written: dict[str, Path]) -> None:
                                                  "oneroster.auth.token-endpoint"]
     assert set(s["checks"][0]) == {"id", "api", "operation", "status", "message"}
     assert s["rules"]["oneroster.auth.token-endpoint"]["failed"] == 1
-    assert s["apis"]["qti"] == {"passed": 1, "failed": 0, "skipped": 1, "errors": 0, "total": 2}
+    assert s["apis"]["qti"] == {"passed": 1, "failed": 0, "skipped": 1, "errors": 0, "warnings": 0, "total": 2}
+    assert "changes" not in s  # only with a base run
 
 
 def test_junit_counts_and_failure_text(written: dict[str, Path]) -> None:
@@ -123,7 +124,7 @@ def test_render_from_round_trip(written: dict[str, Path], tmp_path: Path) -> Non
     again = render_from(written["run.json"].parent)
     assert {n: p.read_bytes() for n, p in again.items()} == before
     run = RunResult.from_json(before["run.json"])
-    assert run.counts() == {"passed": 3, "failed": 1, "skipped": 1, "error": 1}
+    assert run.counts() == {"passed": 3, "failed": 1, "skipped": 1, "error": 1, "warning": 0}
     assert run.results[2].exchange is not None and run.results[2].exchange.status == 400
 
 

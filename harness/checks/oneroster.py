@@ -10,6 +10,7 @@ comparisons never match a missing value.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -27,7 +28,7 @@ import requests
 
 from tbconform.harness.catalog import OpInfo
 from tbconform.harness.context import PARAM_HINTS, CheckContext
-from tbconform.harness.rules import CheckFailed, NotApplicable, rule
+from tbconform.harness.rules import CheckFailed, NotApplicable, judged_stably, rule
 
 SMALL = 3000               # a collection this size or smaller is scanned whole (Timeback's max limit)
 MAX_WALK_PAGES = 8         # pages a pagination rule reads at most
@@ -121,6 +122,39 @@ def _collection(ctx: CheckContext, op: OpInfo):
     if coll is None:
         raise NotApplicable(f"{op.label} is bound to no declared collection")
     return coll
+
+
+def _snapshot(ctx: CheckContext, op: OpInfo) -> tuple[Any, ...]:
+    """What a read-only rule on `op` reads, in one comparable value: for its collection, the ones its
+    binding goes through and the ones its records refer to, the total and every record's id, status
+    and dateLastModified (first SMALL records). Equal snapshots around a re-read = stable data."""
+    names = {op.collection} | {step.get("collection") for step in op.binding.get("via") or [] if isinstance(step, dict)}
+    coll = ctx.catalog.collections.get(op.collection or "")
+    names |= {target for _, target in (coll.refs if coll is not None else [])}
+    out = []
+    for name in sorted(n for n in names if n):
+        listing = ctx.catalog.plain(name, "list")
+        if listing is None or not listing.response_keys:
+            continue
+        response = ctx.get(listing.path, {"limit": SMALL})
+        body = _body(response)
+        body = body if isinstance(body, dict) else {}
+        items = body.get(listing.response_keys[0])
+        rows = tuple((r.get("sourcedId"), r.get("status"), r.get("dateLastModified"))
+                     for r in (items if isinstance(items, list) else []) if isinstance(r, dict))
+        out.append((name, response.status_code, response.headers.get("X-Total-Count"), body.get("totalCount"), rows))
+    return tuple(out)
+
+
+def _stable(check: Callable[[CheckContext, OpInfo], None]) -> Callable[[CheckContext, OpInfo], None]:
+    """For rules that compare several reads: a failure counts only when it persists on unchanged data
+    (`judged_stably`), so concurrent writers (other clients, this run's other workers) cause no false alarm."""
+
+    @functools.wraps(check)
+    def judged(ctx: CheckContext, op: OpInfo) -> None:
+        judged_stably(lambda: check(ctx, op), lambda: _snapshot(ctx, op))
+
+    return judged
 
 
 def _items(ctx: CheckContext, op: OpInfo, response: requests.Response, what: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -325,12 +359,31 @@ def _check_filter(ctx: CheckContext, op: OpInfo, scan: Listing, text: str, predi
     if wrong:
         raise CheckFailed(f"filter={text} returned {len(wrong)} of {len(got.items)} record(s) that do not satisfy it, "
                           f"e.g. {wrong[0].get('sourcedId')!r} ({explain(wrong[0])})")
-    if scan.complete and got.complete:
-        returned = set(_ids(got.items))
-        missing = [r for r in scan.items if predicate(r) and r.get("sourcedId") not in returned]
-        if missing:
-            raise CheckFailed(f"filter={text} left out {len(missing)} matching record(s) of the unfiltered listing, "
-                              f"e.g. {missing[0].get('sourcedId')!r} ({explain(missing[0])})")
+    _holds_all(ctx, scan, got, f"filter={text}", predicate, explain)
+
+
+def _holds_all(ctx: CheckContext, scan: Listing, got: Listing, what: str, predicate: Predicate,
+               explain: Callable[[dict[str, Any]], str]) -> None:
+    """A filtered (or searched) answer holds everything it should: as many records as its own total
+    says when the limit allows it, and every matching record of a complete unfiltered scan, whatever
+    its total claims (so a record dropped while the total still counts it is seen).
+
+    The count is judged only where the target's totals proved right on the unfiltered scan, so a
+    wrong total stays `pagination.total-matches`' finding; records this run created are left out of
+    the comparison with the scan (other workers change them between the two reads).
+    """
+    if not scan.complete:
+        return
+    counted = scan.total == len(scan.items)
+    if counted and got.total is not None and got.total < SMALL and len(got.items) != got.total:
+        raise CheckFailed(f"{what} answered {len(got.items)} record(s), but its own total says {got.total}")
+    if len(got.items) >= SMALL:
+        return  # the answer may have been cut by the limit
+    returned = set(_ids(got.items))
+    missing = [r for r in ctx.others(scan.items) if predicate(r) and r.get("sourcedId") not in returned]
+    if missing:
+        raise CheckFailed(f"{what} left out {len(missing)} matching record(s) of the unfiltered listing, "
+                          f"e.g. {missing[0].get('sourcedId')!r} ({explain(missing[0])})")
 
 
 def _explain(*fields: str) -> Callable[[dict[str, Any]], str]:
@@ -405,6 +458,7 @@ def _paging_setup(ctx: CheckContext, op: OpInfo) -> tuple[str, Listing, int]:
 @rule("oneroster.pagination.no-duplicates",
       "Walking a list page by page never returns a record twice, and on a small collection the pages together "
       "hold exactly the records of the unpaged list.", _list)
+@_stable
 def pagination_no_duplicates(ctx: CheckContext, op: OpInfo) -> None:
     path, full, limit = _paging_setup(ctx, op)
     seen: dict[Any, int] = {}
@@ -422,8 +476,9 @@ def pagination_no_duplicates(ctx: CheckContext, op: OpInfo) -> None:
         if page.total is not None and offset >= page.total:
             break
     if full.complete:
-        expected = set(_ids(full.items))
-        missing, extra = expected - set(seen), set(seen) - expected
+        expected = set(_ids(ctx.others(full.items)))
+        paged = {i for i in seen if not ctx.own(i)}
+        missing, extra = expected - paged, paged - expected
         if missing or extra:
             raise CheckFailed(f"the pages (limit={limit}) hold {len(seen)} records; the unpaged list {len(expected)}: "
                               f"{len(missing)} missing from the pages (e.g. {sorted(map(str, missing))[:1]}), "
@@ -433,6 +488,7 @@ def pagination_no_duplicates(ctx: CheckContext, op: OpInfo) -> None:
 @rule("oneroster.pagination.total-matches",
       "X-Total-Count equals the body's totalCount, the total is the same whatever the page, and on a small "
       "collection it equals the number of distinct records seen walking all pages.", _list)
+@_stable
 def pagination_total_matches(ctx: CheckContext, op: OpInfo) -> None:
     path = _list_path(ctx, op)
     first = _page(ctx, op, path, 0, SMALL)
@@ -467,6 +523,7 @@ def pagination_total_matches(ctx: CheckContext, op: OpInfo) -> None:
 @rule("oneroster.pagination.link-next",
       "The Link header carries rel=\"next\" exactly when more records follow the page, and following it "
       "returns the same records as asking for the next offset directly.", _list)
+@_stable
 def pagination_link_next(ctx: CheckContext, op: OpInfo) -> None:
     path, full, limit = _paging_setup(ctx, op)
     offset, saw_link = 0, False
@@ -500,6 +557,7 @@ def pagination_link_next(ctx: CheckContext, op: OpInfo) -> None:
 
 @rule("oneroster.pagination.limit-honoured",
       "A page never holds more records than limit asks for, and every page but the last is full.", _list)
+@_stable
 def pagination_limit_honoured(ctx: CheckContext, op: OpInfo) -> None:
     path, full, limit = _paging_setup(ctx, op)
     offset = 0
@@ -541,7 +599,8 @@ def pagination_body_fields(ctx: CheckContext, op: OpInfo) -> None:
 
 
 def _filter_rule(rule_id: str, statement: str):
-    return rule(rule_id, statement, _plain_list)
+    register = rule(rule_id, statement, _plain_list)
+    return lambda check: register(_stable(check))
 
 
 @_filter_rule("oneroster.filter.equals",
@@ -798,6 +857,7 @@ def _safe_keys(key: Callable[[Any], Any], values: list[Any]) -> bool:
 @rule("oneroster.fields.projection",
       "fields=a,b returns records with no top-level keys beyond the requested and the schema's required ones, "
       "and keeps every requested field the record has.", _plain_list)
+@_stable
 def fields_projection(ctx: CheckContext, op: OpInfo) -> None:
     coll = _collection(ctx, op)
     scan = _scan(ctx, op)
@@ -818,7 +878,7 @@ def fields_projection(ctx: CheckContext, op: OpInfo) -> None:
         if extra:
             raise CheckFailed(f"fields={','.join(requested)} returned record {record.get('sourcedId')!r} with "
                               f"other fields too: {', '.join(extra[:6])}")
-        full = by_id.get(record.get("sourcedId"))
+        full = None if ctx.own(record) else by_id.get(record.get("sourcedId"))
         for name in requested:
             if full is not None and full.get(name) is not None and name not in record:
                 raise CheckFailed(f"fields={','.join(requested)} dropped {name!r} from record "
@@ -849,6 +909,7 @@ def _has_search(op: OpInfo) -> bool:
 @rule("oneroster.search.matches",
       "search=term returns only records with the term in one of the collection's search fields (ignoring "
       "case) and, on a small collection, all of them.", _has_search)
+@_stable
 def search_matches(ctx: CheckContext, op: OpInfo) -> None:
     coll = _collection(ctx, op)
     if not coll.search:
@@ -867,12 +928,7 @@ def search_matches(ctx: CheckContext, op: OpInfo) -> None:
         raise CheckFailed(f"search={term} returned {len(wrong)} of {len(got.items)} record(s) without the term in "
                           f"{', '.join(coll.search)}, e.g. {wrong[0].get('sourcedId')!r} "
                           f"({_explain(*coll.search)(wrong[0])})")
-    if scan.complete and got.complete:
-        returned = set(_ids(got.items))
-        missing = [r for r in scan.items if matches(r) and r.get("sourcedId") not in returned]
-        if missing:
-            raise CheckFailed(f"search={term} missed {len(missing)} record(s) containing it, e.g. "
-                              f"{missing[0].get('sourcedId')!r} ({_explain(*coll.search)(missing[0])})")
+    _holds_all(ctx, scan, got, f"search={term}", matches, _explain(*coll.search))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -898,13 +954,14 @@ def _subset_diff(listed: Any, got: Any, path: str = "") -> str | None:
 
 @rule("oneroster.get.equals-listed",
       "GET by id answers, under the documented key, the same record the listing shows.", _item_get)
+@_stable
 def get_equals_listed(ctx: CheckContext, op: OpInfo) -> None:
     parent = op.path.rsplit("/", 1)[0]
     sibling = next((o for o in ctx.catalog.ops if o.path == parent and o.action == "list" and not o.path_params), None)
     if sibling is None:
         raise NotApplicable(f"no list operation at {parent} to compare with")
-    listed = _listing(ctx, sibling, sibling.path, {"limit": 10}).items
-    listed = sorted(listed, key=lambda r: r.get("status") == "tobedeleted")[:3]  # live records first
+    listed = ctx.others(_listing(ctx, sibling, sibling.path, {"limit": 10}).items)
+    listed = [r for r in listed if r.get("status") != "tobedeleted"][:3]  # a soft-deleted record's GET is 404
     if not listed:
         raise NotApplicable(f"{sibling.label} lists no records")
     param = op.path_params[0]
@@ -927,18 +984,19 @@ def get_equals_listed(ctx: CheckContext, op: OpInfo) -> None:
 @rule("oneroster.references.resolve",
       "Every reference (GUIDRef sourcedId) in listed records names a record that GET on the target "
       "collection finds.", lambda op: _plain_list(op))
+@_stable
 def references_resolve(ctx: CheckContext, op: OpInfo) -> None:
     coll = _collection(ctx, op)
     if not coll.refs:
         raise NotApplicable(f"{coll.name} records hold no references")
-    records = [r for r in _listing(ctx, op, op.path, {"limit": 10}).items if r.get("status") != "tobedeleted"]
+    records = [r for r in ctx.others(_listing(ctx, op, op.path, {"limit": 10}).items) if r.get("status") != "tobedeleted"]
     wanted: dict[tuple[str, str], str] = {}
     for record in records:
         for segments, target in coll.refs:
             path = ".".join(name for name, _ in segments)
             for ref in _values(record, path):
                 ref_id = ref.get("sourcedId") if isinstance(ref, dict) else ref
-                if isinstance(ref_id, str) and ref_id:
+                if isinstance(ref_id, str) and ref_id and not ctx.own(ref_id):
                     wanted.setdefault((target, ref_id), f"{record.get('sourcedId')}.{path}")
     if not wanted:
         raise NotApplicable(f"the listed {coll.name} hold no references")
@@ -1394,12 +1452,11 @@ def references_refused(ctx: CheckContext, op: OpInfo) -> None:
 
 
 @rule("oneroster.auth.scope-enforced",
-      "A client holding only read-only scopes gets 403 from create and delete operations.",
+      "A client holding only read-only scopes (a configured read-only client, else a token the token endpoint "
+      "limited to the read-only scopes) gets 403 from create and delete operations.",
       lambda op: _representative_create(op) or _representative_delete(op), writes=True)
 def auth_scope_enforced(ctx: CheckContext, op: OpInfo) -> None:
-    readonly = ctx.readonly
-    if readonly is None:
-        raise NotApplicable("no read-only client configured")
+    readonly = ctx.readonly_session()
     collection = op.collection or ""
     if op.action == "create":
         target, body, record_id = _new_body(ctx, collection)
@@ -1414,4 +1471,5 @@ def auth_scope_enforced(ctx: CheckContext, op: OpInfo) -> None:
         response = readonly.request("DELETE", path)
         what = f"DELETE {path}"
     if response.status_code != 403:
-        raise CheckFailed(f"{what} with a read-only client's token answered {response.status_code}, expected 403")
+        raise CheckFailed(f"{what} with a token holding only the read-only scopes answered {response.status_code}, "
+                          f"expected 403")
