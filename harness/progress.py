@@ -228,4 +228,4 @@ def mode_for(quiet: bool, stream: TextIO) -> str:
     """`off` under --quiet, `live` on a terminal, `lines` otherwise (CI logs, pipes)."""
     if quiet:
         return "off"
-    return "lines"
+    return "live" if stream.isatty() else "lines"

@@ -40,7 +40,7 @@ table.matrix td.cell{font-weight:600;white-space:nowrap;width:9rem}
 td.cell.passed{background:#dafbe1}td.cell.failed{background:#ffebe9}td.cell.error{background:#fbefff}
 td.cell.warning{background:#fff8c5}td.cell.skipped{background:#f6f8fa}td.cell.na{color:var(--mut)}
 article.rule{border:1px solid var(--bd);border-left:4px solid var(--bad);border-radius:4px;padding:.2rem .8rem;margin:.6rem 0}
-article.rule.error{border-left-color:var(--err)}.count{color:var(--bad);font-weight:400;margin-left:.5rem}
+article.rule.rule-error{border-left-color:var(--err)}.count{color:var(--bad);font-weight:400;margin-left:.5rem}
 .curlbox{position:relative}.curlbox button{position:absolute;right:.3rem;top:.3rem}
 #changes h3.chg-new_failures{color:var(--bad)}#changes h3.chg-fixed{color:var(--ok)}
 """

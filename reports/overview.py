@@ -143,7 +143,7 @@ def _failing_rules_html(run: RunResult) -> str:
     items = []
     for n, (rid, rs) in enumerate(_grouped(failing)):
         ops = len({r.operation for r in rs})
-        items.append(f'<article class="rule {worst(rs)}"><h3><code>{e(rid)}</code> '
+        items.append(f'<article class="rule rule-{worst(rs)}"><h3><code>{e(rid)}</code> '
                      f'<span class=count>fails on {ops} operation{"s" if ops != 1 else ""}</span></h3>'
                      f"<p class=statement>{e(rs[0].rule) or '(no statement given)'}</p>{_first_failure(rs[0], n)}</article>")
     return f"<section id=failing-rules><h2>Failing rules ({len(items)})</h2>{''.join(items)}</section>"

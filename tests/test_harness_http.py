@@ -2,6 +2,7 @@
 429 + Retry-After, the rate cap and the write guard."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -97,3 +98,41 @@ def test_parallel_workers_share_the_rate_cap(monkeypatch):
     run = ConformanceRun(remote)
     assert run.session.limiter.interval == pytest.approx(1 / 5)
     assert run.context.readonly is not None and run.context.readonly.limiter is run.session.limiter
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ({"access_token": "t", "expires_in": 600}, "names no scope"),
+    ({"access_token": "t", "expires_in": 600, "scope": "https://purl.imsglobal.org/spec/or/v1p1/scope/admin"},
+     "did not reduce"),
+    (None, "refused a token limited to the read-only scopes"),
+])
+def test_reduced_scope_token_must_be_confirmed(httpserver, answer, reason):
+    """Without a read-only client the scope rule asks for a reduced token; an endpoint that refuses,
+    or does not confirm the reduction in its answer's `scope`, makes the rule skip with that reason."""
+    from tbconform.harness.catalog import Catalog
+    from tbconform.harness.context import CheckContext
+    from tbconform.harness.rules import NotApplicable
+
+    asked = []
+
+    def issue(request):
+        asked.append(request.form.get("scope", ""))
+        if answer is None:
+            return Response('{"error": "invalid_scope"}', status=400, content_type="application/json")
+        return Response(json.dumps(answer), content_type="application/json")
+
+    httpserver.expect_request("/oauth2/token", method="POST").respond_with_handler(issue)
+    session = HarnessSession(httpserver.url_for(""), TokenProvider(httpserver.url_for("/oauth2/token"), "id", "s"), True)
+    ctx = CheckContext(RunConfig(target=httpserver.url_for("")), Catalog.load(["oneroster"]), session)
+    for _ in range(2):  # asked once, the verdict kept
+        with pytest.raises(NotApplicable, match=reason):
+            ctx.readonly_session()
+    assert len(asked) == 1 and asked[0].split() and all(s.endswith("readonly") for s in asked[0].split())
+
+
+def test_request_timeout_option_reaches_the_config():
+    from tbconform.harness.options import RUN_OPTIONS, build_config
+
+    defaults = {o.dest: o.default if not o.flag else False for o in RUN_OPTIONS}
+    assert build_config(lambda dest: defaults[dest]).request_timeout == 10.0
+    assert build_config(lambda dest: {**defaults, "request_timeout": 2.5}[dest]).request_timeout == 2.5

@@ -1,11 +1,13 @@
-"""index.html in a real browser: headless Chromium renders a report with a failure, and the failure's
-rule id, message and curl command are in the rendered DOM; the screenshot is a real picture.
+"""index.html in a real browser: headless Chromium renders a report with one injected failure; the
+overview (verdict, compliance score, rule × API matrix, the failure's curl command with its copy
+button shown by the script) is in the DOM after JavaScript ran, and the screenshot is a real picture.
 
-Skipped (with the reason) when no Chromium is installed.
+Skipped (with the reason) when no Chromium is installed; CI installs it (.ci/run), so there it runs.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -43,7 +45,9 @@ def run_with_failure() -> RunResult:
                          operation="GET /ims/oneroster/rostering/v1p2/users", status="passed",
                          rule="The API never answers with a 5xx server error.", layer="contract")
     return RunResult(target="http://127.0.0.1:8765", started="2025-01-01T00:00:00Z", finished="2025-01-01T00:00:05Z",
-                     duration=5.0, settings={"maxExamples": 3, "seed": 42}, results=[failed, passed])
+                     duration=5.0, settings={"maxExamples": 3, "seed": 42}, results=[failed, passed],
+                     operations={"oneroster": ["GET /ims/oneroster/rostering/v1p2/users",
+                                               "GET /ims/oneroster/rostering/v1p2/classes"]})
 
 
 def png_pixels(data: bytes) -> tuple[int, int, set[bytes]]:
@@ -93,7 +97,14 @@ def test_report_renders_failure_in_chromium(browser, tmp_path: Path):
     assert RULE_ID in html
     assert "&#x27;3&#x27; is not of type" in html or "'3' is not of type" in html
     assert "curl -sS -X GET" in html and "rostering/v1p2/users?limit=5" in html
-    assert "FAIL" in html
+    # The overview, as rendered (after the script ran): verdict, score, matrix, the failure's curl.
+    assert re.search(r'id="?verdict"? class="verdict FAIL">FAIL<', html)
+    assert re.search(r'class="score bad">50(\.0)?%<', html) and "1 of 2 operations answered" in html
+    assert re.search(r'<table id="?matrix"?.*?class="cell failed"[^>]*>1 of 1 fail<', html, re.S)
+    failing = re.search(r'<section id="?failing-rules"?>.*?</section>', html, re.S).group(0)
+    assert "curl -sS -X GET" in failing and re.search(r'<button [^>]*data-copy="curl-0"[^>]*>copy</button>', failing)
+    assert 'data-copy="curl-0" hidden' not in failing  # the script revealed the copy button
+    assert '<div id="filterbar">' in html or "<div id=filterbar>" in html  # and the filter bar
 
     done = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
                            "--window-size=1280,2000", "--hide-scrollbars", page],
