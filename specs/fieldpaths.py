@@ -22,6 +22,9 @@ class FieldPath:
     type: str  # string | integer | number | boolean
     in_array: bool
     segments: tuple[tuple[str, bool], ...]  # (property name, is that property an array)
+    # Set on the paths a collection declares `indexed` (x-tb-collections): the store keeps an index
+    # for them and the query compiler emits the SQL that index answers (see mocks/query.py).
+    indexed_in: str | None = None
 
 
 Resolver = Callable[[dict[str, Any]], dict[str, Any]]
