@@ -3,7 +3,8 @@
 Everything is redacted before it is rendered and scanned again after, so no credential given
 to the writer (or found in a header/body) reaches disk.  Files are written atomically: a
 reader (CI uploader, browser) never sees half a report.  allure-results come from
-allure-pytest, not from here.
+allure-pytest, not from here; `allurerc.mjs` beside them tells the Allure 3 CLI to show the
+behaviours tree (API → operation → rule) rather than its default suites view.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ RENDERERS: dict[str, Callable[[RunResult, RunResult | None], str]] = {
     "summary.json": render_summary, "junit.xml": lambda run, base: render_junit(run), "index.html": render_html,
 }
 FILES = ("run.json", *RENDERERS)
+ALLURE_CONFIG = ('export default { name: "tbconform", '
+                 'plugins: { awesome: { options: { groupBy: ["epic", "feature", "story"] } } } };\n')
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -58,6 +61,7 @@ def write_reports(run: RunResult, out_dir: Path, secrets: Iterable[str] = (),
         base = redact_run(base, run_secrets(base, secrets))
     texts = _render(redact_run(run, secrets), secrets, base)  # render all before writing any
     paths = {}
+    texts["allurerc.mjs"] = ALLURE_CONFIG  # `cd DIR && allure generate allure-results` groups by behaviour
     for name, text in texts.items():
         _atomic_write(out_dir / name, text)
         paths[name] = out_dir / name

@@ -20,10 +20,10 @@ import pytest
 from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tbconform.mocks.sandbox import SandboxConfig
 from tbconform.mocks.testing import run_sandbox
+from tbconform.reports import ALLURE_CONFIG as CONFIG  # the file every report dir ships
 
 FORGED = "oneroster.auth.forged-token"
 USERS = "GET /ims/oneroster/rostering/v1p2/users"
-CONFIG = 'export default { name: "tbconform", plugins: { awesome: { options: { groupBy: ["epic", "feature", "story"] } } } };\n'
 
 
 @pytest.fixture(scope="module")

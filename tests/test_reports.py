@@ -58,7 +58,8 @@ def written(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_writes_all_files(written: dict[str, Path]) -> None:
-    assert set(written) == {"run.json", "summary.json", "junit.xml", "index.html"}
+    assert set(written) == {"run.json", "summary.json", "junit.xml", "index.html", "allurerc.mjs"}
+    assert "groupBy" in written["allurerc.mjs"].read_text()
     assert all(p.is_file() for p in written.values())
     assert not [p for p in written["run.json"].parent.iterdir() if p.name.endswith(".tmp")]
 
