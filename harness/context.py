@@ -228,6 +228,7 @@ class CheckContext:
         session = HarnessSession(self.session.base_url, provider, self.session.writes_allowed,
                                  timeout=self.session.timeout)
         session.limiter = self.session.limiter  # one rate cap for both tokens
+        session.local = self.session.local  # one "last exchange": a failure shows the read-only request
         return session
 
     # -- HTTP -----------------------------------------------------------------------------

@@ -95,6 +95,9 @@ def describe(nodeid: str) -> str:
     return nodeid.partition("[")[2].removesuffix("]")[:80] or nodeid
 
 
+REDRAW_EVERY = 0.1  # seconds between redraws forced from the test loop
+
+
 class Progress:
     """The pytest plugin: tallies per API and one of three renderings (`live`, `lines`, `off`)."""
 
@@ -107,6 +110,7 @@ class Progress:
         self.config: pytest.Config | None = None
         self.live: Any = None
         self.tasks: dict[str, Any] = {}
+        self._drawn = 0.0  # when the main thread last redrew the live display
 
     # -- collection -----------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -169,6 +173,10 @@ class Progress:
             task = self.tasks.get(self._resolver()(nodeid))
             if task is not None:
                 self.live.update(task, description=describe(nodeid))
+                now = self.clock()
+                if now - self._drawn >= REDRAW_EVERY:  # rich's refresh thread starves on a busy core
+                    self._drawn = now
+                    self.live.refresh()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = settled(report)

@@ -101,6 +101,15 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     return None
 
 
+def _xdist_workers(config: pytest.Config) -> int:
+    """The number of pytest-xdist workers of this session (1 without xdist)."""
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT") or config.getoption("numprocesses", None)
+    try:
+        return max(1, int(count)) if count else 1
+    except (TypeError, ValueError):
+        return 1
+
+
 class ConformanceRun:
     """State of one conformance run inside pytest: sessions, catalog, results, cleanup."""
 
@@ -123,6 +132,7 @@ class ConformanceRun:
             readonly = HarnessSession(target, TokenProvider(auth_url, config.readonly_client_id, config.readonly_client_secret),
                                       config.writes_enabled, timeout=config.request_timeout)
             readonly.limiter = self.session.limiter  # one cap for both clients
+            readonly.local = self.session.local  # one "last exchange": a failure shows the read-only request
         worker = getattr(pytest_config, "workerinput", None) if pytest_config is not None else None
         self.cleanup = Cleanup(journal=self._journal_for(worker["workerid"]) if worker else None)
         self.context = CheckContext(config, self.catalog, self.session, readonly, self.cleanup)
@@ -145,6 +155,7 @@ class ConformanceRun:
             run.run_id = worker["tbconform_run_id"]
         if not run.target:
             raise pytest.UsageError("tbconform: give --tbconform-target URL (or set TIMEBACK_API_URL)")
+        run.workers = _xdist_workers(config)  # what the run's settings report (`-n`, not a tbconform option)
         return cls(run, config)
 
     # -- parametrization ------------------------------------------------------------------

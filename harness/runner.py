@@ -53,10 +53,16 @@ def summarize(report_dir: Path) -> dict[str, Any]:
 
 
 def print_details(summary: dict[str, Any], report_dir: Path) -> None:
-    """The lines under the verdict (left out under --quiet): failing rules, where the reports are."""
-    failing = [r for r, c in (summary.get("rules") or {}).items() if c.get("failed") or c.get("errors")]
+    """The lines under the verdict (left out under --quiet): failing rules, warning rules (apart: they
+    never change the verdict or the exit code), where the reports are."""
+    rules = summary.get("rules") or {}
+    failing = [r for r, c in rules.items() if c.get("failed") or c.get("errors")]
     if failing:
         print("failing rules: " + ", ".join(sorted(failing)[:15]) + (" ..." if len(failing) > 15 else ""))
+    warning = [r for r, c in rules.items() if c.get("warnings")]
+    if warning:
+        print(f"warnings ({summary.get('warnings', 0)}, the verdict does not count them): "
+              + ", ".join(sorted(warning)[:15]) + (" ..." if len(warning) > 15 else ""))
     print(f"reports: {report_dir}/index.html, summary.json, junit.xml, allure-results/")
 
 

@@ -1,7 +1,9 @@
 """JUnit XML: the format every CI system already knows how to show.
 
 One testsuite per API, one testcase per check.  Failure text carries the curl command and the
-response excerpt, so a red build can be diagnosed from the CI page alone.
+response excerpt, so a red build can be diagnosed from the CI page alone.  JUnit has no warning
+outcome: a warning stays a passing testcase (it must not fail the build) whose `system-out`
+starts with `WARNING`, and each suite counts its warnings in a `warnings` property.
 """
 from __future__ import annotations
 
@@ -58,7 +60,9 @@ def render_junit(run: RunResult) -> str:
     for api, results in sorted(by_api.items()):
         suite = _set(ET.SubElement(root, "testsuite"), name=api, timestamp=run.started, **_counts(results))
         props = ET.SubElement(suite, "properties")
-        for key, value in [("target", run.target), *sorted((str(k), v) for k, v in run.settings.items())]:
+        warned = tally(results)["warning"]
+        for key, value in [("target", run.target), ("warnings", warned),
+                           *sorted((str(k), v) for k, v in run.settings.items())]:
             _set(ET.SubElement(props, "property"), name=key, value=value_text(value))
         for r in results:
             case = _set(ET.SubElement(suite, "testcase"), name=f"{r.operation} :: {r.id}",
@@ -70,5 +74,7 @@ def render_junit(run: RunResult) -> str:
                 el.text = xml_safe(detail(r))
             elif r.status == "skipped":
                 _set(ET.SubElement(case, "skipped"), message=r.message)
+            elif r.status == "warning":
+                ET.SubElement(case, "system-out").text = xml_safe("WARNING " + detail(r))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -17,7 +17,8 @@ from tbconform.harness.context import CheckContext
 from tbconform.harness.http import HarnessSession, TokenProvider, WriteBlocked
 from tbconform.harness.rules import rules_for
 from tbconform.harness.semantic import run_rule, semantic_pairs
-from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET
+from tbconform.mocks.auth import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, READONLY_CLIENT_ID, READONLY_CLIENT_SECRET,
+                                  TokenError)
 from tbconform.mocks.faults import FAULTS
 from tbconform.mocks.sandbox import SandboxConfig
 from tbconform.mocks.testing import RunningSandbox, run_sandbox
@@ -227,3 +228,37 @@ def test_scope_fault_is_caught_without_a_read_only_client(catalog, all_pairs):
         results = _scope_results(running, catalog, all_pairs)
     assert results and all(r.status == "failed" for r in results), [(r.operation, r.status) for r in results]
     assert "only the read-only scopes" in results[0].message
+    for result in results:  # the report shows the write the reduced token got through with
+        exchange = result.exchange
+        assert exchange is not None and exchange.method in ("POST", "DELETE") and 200 <= (exchange.status or 0) < 300
+        assert exchange.request_headers.get("Authorization", "").startswith("Bearer ")
+
+
+def _refuse(answer, body):
+    raise TokenError(400, "invalid_scope", "this server does not narrow scopes")
+
+
+def _ignore(answer, body):
+    return answer(body.replace(b"scope=", b"ignored="))  # a full token, and it says so in `scope`
+
+
+def _silent(answer, body):
+    return {k: v for k, v in answer(body).items() if k != "scope"}  # reduced, perhaps, but not confirmed
+
+
+@pytest.mark.parametrize("endpoint, reason", [
+    (_refuse, "refused a token limited to the read-only scopes"),
+    (_ignore, "did not reduce the token to the read-only scopes"),
+    (_silent, "names no scope, so the reduction to the read-only scopes is not confirmed"),
+], ids=["refused", "not-reduced", "not-confirmed"])
+def test_the_scope_rule_skips_when_the_reduction_is_not_confirmed(catalog, all_pairs, endpoint, reason):
+    """No read-only client, and a token endpoint that will not (or does not say it will) narrow scopes:
+    skipped with that reason, never failed, even on a sandbox that does not enforce scopes."""
+    with run_sandbox(SandboxConfig(faults=frozenset({"scope-not-enforced"}))) as running:
+        auth = running.sandbox.auth
+        plain = auth.token_response
+        auth.token_response = lambda headers, body: (endpoint(lambda b: plain(headers, b), body)
+                                                     if b"scope=" in body else plain(headers, body))
+        results = _scope_results(running, catalog, all_pairs)
+    assert results and all(r.status == "skipped" for r in results), [(r.operation, r.status) for r in results]
+    assert all(reason in r.message for r in results), results[0].message

@@ -110,3 +110,59 @@ def test_records_of_the_run_are_left_out_of_samples(fresh_sandbox):
     assert not any(ctx.own(u) for u in users)
     assert ctx.own(f"{config.run_id}-users-1") and not ctx.own("users-1") and not ctx.own(None)
     assert ctx.own({"sourcedId": ctx.new_id("users")})
+
+
+CATEGORIES = "/ims/oneroster/gradebook/v1p2/categories"  # 3 seeded
+
+
+class _Recording(HarnessSession):
+    """Keeps every request, and runs `after_listing` right after the first GET of `listing`, as another
+    worker of the same run would act at that moment."""
+
+    def __init__(self, *args, listing: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.listing = listing
+        self.after_listing = lambda: None
+        self.sent_paths: list[tuple[str, str]] = []
+        self.listed_ids: list[list[str]] = []
+
+    def request(self, method, url, *args, **kwargs):
+        self.sent_paths.append((method.upper(), url))
+        response = super().request(method, url, *args, **kwargs)
+        if method.upper() == "GET" and url == self.listing and response.status_code == 200:
+            self.listed_ids.append([r["sourcedId"] for r in response.json().get("categories", [])])
+            if len(self.listed_ids) == 1:
+                self.after_listing()
+        return response
+
+
+def test_a_record_of_the_run_deleted_between_list_and_get_is_no_failure(fresh_sandbox):
+    """The false alarm of issue 7: a record this run created is listed, another worker deletes it, the
+    GET answers 404. The rule leaves the run's own records out, so it never asks for that one."""
+    load_rule_plugins()
+    from tbconform.harness.checks.oneroster import _create
+
+    catalog = Catalog.load(["oneroster"])
+    other_worker = fresh_sandbox.client()
+    # equals-listed compares the first 3 live records of the listing: retire one seeded category, so
+    # the one the run creates is among them
+    seeded = other_worker.get(CATEGORIES, params={"limit": 1}).json()["categories"][0]["sourcedId"]
+    assert other_worker.delete(f"{CATEGORIES}/{seeded}").status_code in (200, 204)
+    session = _Recording(fresh_sandbox.base_url, TokenProvider(fresh_sandbox.token_url, DEFAULT_CLIENT_ID,
+                                                               DEFAULT_CLIENT_SECRET), True, listing=CATEGORIES)
+    ctx = CheckContext(RunConfig(target=fresh_sandbox.base_url), catalog, session)
+    _, _, created = _create(ctx, "categories")
+
+    def delete_it() -> None:
+        answer = other_worker.delete(f"{CATEGORIES}/{created}")
+        assert answer.status_code in (200, 204), answer.text
+
+    session.after_listing = delete_it
+    op = next(o for o in catalog.ops if o.label == f"GET {CATEGORIES}/{{sourcedId}}")
+    result = run_rule(ctx, REGISTRY["oneroster.get.equals-listed"], op)
+    assert result.status == "passed", result.message
+    assert session.listed_ids and created in session.listed_ids[0], "the race needs the record on the listed page"
+    assert other_worker.get(f"{CATEGORIES}/{created}").status_code == 404, "the other worker deleted it"
+    assert ("GET", f"{CATEGORIES}/{created}") not in session.sent_paths, "a record of the run is never compared"
+    assert any(m == "GET" and p.startswith(f"{CATEGORIES}/") for m, p in session.sent_paths), "others were compared"
+    assert not ctx.cleanup.run(session)

@@ -100,7 +100,8 @@ def test_terminal_shows_a_live_display(tmp_path, workers):
     assert "oneroster" in plain and "100%" in plain and re.search(r"[\d.]+ s elapsed, ETA \d+ s", plain)
     total = re.search(r"(\d+) passed, 0 failed", plain)
     assert total and f"{total[1]}/{total[1]}" in plain and f"✓{total[1]}" in plain
-    assert f"oneroster.auth.missing-token{PARAM_SEP}" in plain  # the rule running now was shown
+    # the rule running at some refresh was shown (which one depends on timing)
+    assert re.search(r"oneroster\.[a-z]+\.[a-z-]+" + re.escape(PARAM_SEP), plain), plain[-2000:]
 
 
 def test_narrow_terminal_cuts_instead_of_wrapping(tmp_path):

@@ -1234,7 +1234,9 @@ def _build(ctx: CheckContext, target: WriteTarget, refs: dict[tuple[str, ...], s
         wanted |= set(_merged(target.doc, alternative).get("required") or [])
     out: dict[str, Any] = {}
     for name in props:
-        if name in wanted and name not in ("sourcedId", "status", "dateLastModified"):
+        # the record's own identity and bookkeeping are set apart (or by the target); a nested object
+        # that requires a sourcedId of its own (a user profile's app, say) gets one like any field
+        if name in wanted and (prefix or name not in ("sourcedId", "status", "dateLastModified")):
             out[name] = _value(ctx, target, refs, props[name], prefix + (name,), out)
     return out
 
