@@ -7,7 +7,7 @@ import traceback
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tbconform.mocks import conditions
+from tbconform.mocks import conditions, hrefs
 from tbconform.mocks.actions import explain_list_parameter
 from tbconform.mocks.auth import TokenError, is_public
 from tbconform.mocks.context import RequestContext, Response
@@ -15,7 +15,7 @@ from tbconform.mocks.errors import ApiError
 from tbconform.mocks.model import CompiledOperation
 from tbconform.mocks.router import PathError, split_path
 from tbconform.mocks.sandbox import Sandbox, SandboxConfig
-from tbconform.mocks.validation import parse_body, validate_query  # noqa: F401 (validate_query re-exported)
+from tbconform.mocks.validation import parse_body
 
 log = logging.getLogger("tbconform.sandbox")
 
@@ -109,7 +109,8 @@ class SandboxApp:
                            headers={"Allow": ", ".join(match.allowed)})
         op = match.operation
         try:
-            return self._operation(op, match.params, method, segments, headers, body, base_url, raw_query), op.error_style
+            answer = self._operation(op, match.params, method, segments, headers, body, base_url, raw_query)
+            return hrefs.absolute(answer, base_url), op.error_style
         except ApiError as exc:
             return Response.json(exc.status, self.render(op.error_style, exc), exc.headers), op.error_style
 

@@ -311,7 +311,7 @@ def test_small_world_matches_timeback_sandbox_exactly():
     sessions = Counter(s["type"] for s in by["academicSessions"])
     assert sessions == {"schoolYear": 1, "term": 4, "gradingPeriod": 8}
     year = next(s for s in by["academicSessions"] if s["type"] == "schoolYear")
-    assert (year["startDate"], year["endDate"], year["schoolYear"]) == ("2025-08-18", "2026-06-05", "2026")
+    assert (year["startDate"], year["endDate"], year["schoolYear"]) == ("2025-08-18", "2026-06-05", 2026)
     assert year["org"]["sourcedId"] == district["sourcedId"]
     assert [c["title"] for c in by["categories"]] == ["Homework", "Quiz", "Test"]
     assert len(by["demographics"]) == 36   # students and teachers

@@ -99,7 +99,7 @@ def test_grading_period_written_as_academic_session_read_as_grading_period(fresh
         assert created.status_code == 201, created.text
         gid = created.json()["sourcedIdPairs"]["allocatedSourcedId"]
         got = c.get(f"{ROSTERING}/gradingPeriods/{gid}").json()
-        assert got["gradingPeriod"]["title"] == "Q9" and got["gradingPeriod"]["schoolYear"] == "2026"
+        assert got["gradingPeriod"]["title"] == "Q9" and got["gradingPeriod"]["schoolYear"] == 2026
         listed = c.get(f"{ROSTERING}/terms/{term['sourcedId']}/gradingPeriods").json()["gradingPeriods"]
         assert gid in {g["sourcedId"] for g in listed}
 

@@ -10,8 +10,11 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape
 
+from tbconform.fixtures.oneroster import COLLECTIONS, HREF
+from tbconform.mocks import hrefs
 from tbconform.mocks.actions import check_references, is_deleted, now_iso
 from tbconform.mocks.context import RequestContext, Response
+from tbconform.mocks.defaults import fill_defaults
 from tbconform.mocks.errors import ApiError
 
 ROSTERING = "/ims/oneroster/rostering/v1p2"
@@ -93,7 +96,9 @@ def register_credentials(ctx: RequestContext) -> Response:
         profile = next((p for p in profiles if p.get("applicationId") == app_name), None)
         if profile is None:
             profile = {"profileId": str(uuid.uuid4()), "profileType": app_name, "vendorId": app_name,
-                       "applicationId": app_name, "credentials": []}
+                       "applicationId": app_name, "description": None,
+                       "app": {"sourcedId": app_name, "name": app_name, "description": None, "domain": ""},
+                       "credentials": []}
             profiles.append(profile)
         credential_id = str(uuid.uuid4())
         profile["credentials"] = list(profile.get("credentials") or []) + [
@@ -161,6 +166,7 @@ def create_course_structure(ctx: RequestContext) -> Response:
         course.setdefault("sourcedId", str(uuid.uuid4()))
         if ctx.store.exists("courses", course["sourcedId"]):
             raise ApiError(409, f"course {course['sourcedId']!r} already exists")
+        course = complete(ctx, "courses", course)
         check_references(ctx, courses, course)
         ctx.store.insert("courses", course)
         ref = {"href": f"{ROSTERING}/courses/{course['sourcedId']}", "sourcedId": course["sourcedId"], "type": "course"}
@@ -169,6 +175,7 @@ def create_course_structure(ctx: RequestContext) -> Response:
             component = {"sourcedId": str(uuid.uuid4()), "status": "active", "title": str(title), "course": ref,
                          "sortOrder": order, "dateLastModified": now_iso(),
                          "metadata": unit if isinstance(unit, dict) else {"value": unit}}
+            component = complete(ctx, "courseComponents", component)
             check_references(ctx, components, component)
             ctx.store.insert("courseComponents", component)
     supplied = course_in.get("sourcedId") if isinstance(course_in.get("sourcedId"), str) else course["sourcedId"]
@@ -192,6 +199,82 @@ def class_school_from_org(ctx: RequestContext, record: dict[str, Any], old: dict
     return record
 
 
+# Store collection -> GUIDRef `type` of a reference to it (hrefs come from the seed's table).
+REF_TYPE = {"users": "user", "orgs": "org", "classes": "class", "courses": "course",
+            "academicSessions": "academicSession", "courseComponents": "courseComponent",
+            "componentResources": "componentResource", "resources": "resource",
+            "lineItems": "lineItem", "categories": "category", "scoreScales": "scoreScale",
+            "assessmentLineItems": "assessmentLineItem"}
+
+
+def _guid_refs(node: Any, segments: Any) -> list[dict[str, Any]]:
+    values = [node]
+    for name, is_array in segments:
+        nxt: list[Any] = []
+        for value in values:
+            got = value.get(name) if isinstance(value, dict) else None
+            nxt.extend(got if is_array and isinstance(got, list) else [got] if got is not None else [])
+        values = nxt
+    return [v for v in values if isinstance(v, dict) and isinstance(v.get("sourcedId"), str)]
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) >= 4 and value[:4].isdigit() and (len(value) == 4 or value[4] == "-"):
+        return int(value[:4])
+    return None
+
+
+def _session_fields(ctx: RequestContext, record: dict[str, Any]) -> None:
+    """schoolYear is a number on reads; org comes from the parent when a write names none.
+
+    A write without a schoolYear takes its parent's, else endDate's year, else the current year
+    (UTC): Timeback's read schema requires the number on every session.
+    """
+    parent = record.get("parent")
+    parent_record = (ctx.store.get("academicSessions", str(parent.get("sourcedId")))
+                     if isinstance(parent, dict) and parent.get("sourcedId") else None)
+    year = _year(record.get("schoolYear"))
+    if year is None and parent_record:
+        year = _year(parent_record.get("schoolYear"))
+    if year is None:
+        year = _year(record.get("endDate"))
+    record["schoolYear"] = year if year is not None else int(now_iso()[:4])
+    if not record.get("org") and parent_record and isinstance(parent_record.get("org"), dict):
+        record["org"] = parent_record["org"]
+    if not isinstance(record.get("org"), dict) and (parent_record or not isinstance(parent, dict)):
+        # The write schema asks for `org` or a parent; this catches a parent without one (an
+        # unknown parent is left to the reference check, which names it).
+        raise ApiError(422, "org is required: name the session's org (its parent session has none)",
+                       [{"path": "org", "message": "org is required"}])
+
+
+def complete(ctx: RequestContext, collection: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A written record as Timeback reads it: its own base URL stripped from hrefs (the store stays
+    portable), spec defaults for omitted fields, and every reference carrying `href` and `type`."""
+    coll = ctx.collection(collection)
+    record = fill_defaults(hrefs.relative(record, ctx.base_url), coll.schema, coll.resolve)
+    for segments, target in coll.refs:
+        kind = REF_TYPE.get(target)
+        for ref in _guid_refs(record, segments) if kind else ():
+            ref.setdefault("type", kind)
+            ref.setdefault("href", HREF[kind] + ref["sourcedId"])
+    if collection == "academicSessions":
+        _session_fields(ctx, record)
+    elif collection == "courseComponents" and not isinstance(record.get("unlockDate"), str):
+        record["unlockDate"] = record.get("dateLastModified") or now_iso()
+    return record
+
+
+def _hook(collection: str, then: Any = None) -> Any:
+    def hook(ctx: RequestContext, record: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+        if then is not None:
+            record = then(ctx, record, old) or record
+        return complete(ctx, collection, record)
+    return hook
+
+
 BEHAVIOURS = {
     "users.demographics": user_with_demographics,
     "agents.add": add_agent,
@@ -202,4 +285,5 @@ BEHAVIOURS = {
     "courses.structure": create_course_structure,
 }
 
-WRITE_HOOKS = {"enrollments": enrollment_school_from_class, "classes": class_school_from_org}
+_SPECIFIC = {"enrollments": enrollment_school_from_class, "classes": class_school_from_org}
+WRITE_HOOKS = {name: _hook(name, _SPECIFIC.get(name)) for name in COLLECTIONS}
