@@ -83,6 +83,12 @@ def test_regular_install_carries_the_namespace_and_spec_data(tmp_path):
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"tbconform"}, tops
     assert any(n.startswith("tbconform/specs/oneroster/") and n.endswith(".yaml") for n in names)
+    # every source package is in the wheel (a sub-package left out of pyproject's list breaks
+    # only regular installs: an editable one still finds it on disk)
+    sources = {"tbconform/" + str(init.parent.relative_to(REPO)) + "/__init__.py"
+               for top in ("harness", "mocks", "fixtures", "reports", "specs")
+               for init in (REPO / top).rglob("__init__.py") if "__pycache__" not in init.parts}
+    assert sources and sources <= set(names), sorted(sources - set(names))
     probe = ("import tbconform, tbconform.specs.loader as l, tbconform.harness.pytest_plugin as p;"
              "print(tbconform.__file__); print(sorted(l.available_apis()))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path,
