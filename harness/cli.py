@@ -1,4 +1,4 @@
-"""`tbconform` command line: mock, seed, run, report.
+"""`tbconform` command line: mock, seed, run, report, validate.
 
 Usage errors print one line and exit 2; conformance failures exit 1.
 """
@@ -25,6 +25,21 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints usage + exits 2; we want one line
         raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+class _IntermixedParser(_Parser):
+    """Options may come between positionals (`validate caliper --format json a.json b.json`)."""
+
+    _mixing = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._mixing:
+            return super().parse_known_args(args, namespace)
+        self._mixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
 
 
 def _sizes() -> list[str]:
@@ -107,6 +122,31 @@ def build_parser() -> argparse.ArgumentParser:
                      help="parallel worker processes, or auto: one per CPU, at most 4 (default auto); "
                           "--max-rps is shared among them")
     run.add_argument("--quiet", action="store_true", help="print only the verdict line (no progress, no report paths)")
+
+    validate = sub.add_parser(
+        "validate", help="check payloads offline against an API's schemas and profile rules",
+        description="Judge JSON files offline with an API's own validator. For caliper: Caliper 1.2 "
+                    "envelopes, events and entities (Timeback profile), each file recognised by its "
+                    "shape. Every problem is printed with its JSON path and rule id. Exit 0 when every "
+                    "file is valid, 1 when any is invalid, 2 on usage errors (unknown API, unreadable "
+                    "file, invalid JSON). Works offline.",
+        epilog="examples:  tbconform validate caliper event.json  |  "
+               "cat envelope.json | tbconform validate caliper -  |  "
+               "tbconform validate caliper --format json out/*.json  |  tbconform validate caliper --rules")
+    validate.__class__ = _IntermixedParser  # FILE... may follow the options
+    validate.add_argument("api", metavar="API", help="the API whose validator judges the files (e.g. caliper)")
+    validate.add_argument("files", nargs="*", metavar="FILE",
+                          help="JSON files to judge; - reads one document from standard input")
+    validate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text (default): problems of invalid files and a summary; json: one document "
+                               "with every file's verdict and problems")
+    validate.add_argument("--strict", action="store_true",
+                          help="also apply the readings of the standard's own conformance fixtures that the "
+                               "Timeback service does not (caliper: a Decimal written as 50 instead of 50.0, "
+                               "date-times not exactly YYYY-MM-DDTHH:mm:ss.SSSZ)")
+    validate.add_argument("--rules", action="store_true", help="list the validator's rule ids and exit")
+    validate.add_argument("--no-progress", action="store_true",
+                          help="no progress on stderr (shown by default when more than 100 files are given)")
 
     report = sub.add_parser("report", help="re-render the reports of a finished run",
                             description="Re-render summary.json, junit.xml and index.html from DIR/run.json.")
@@ -209,7 +249,34 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"mock": cmd_mock, "seed": cmd_seed, "run": cmd_run, "report": cmd_report}
+def cmd_validate(args: argparse.Namespace) -> int:
+    from tbconform.harness import validate as v
+
+    validator = v.registry().get(args.api)
+    if validator is None:
+        known = ", ".join(v.registry().names()) or "none"
+        raise UsageError(f"tbconform validate: unknown API {args.api!r}; known: {known}")
+    if args.rules:
+        v.render_rules(validator, sys.stdout)
+        return 0
+    if not args.files:
+        raise UsageError("tbconform validate: give at least one FILE, or - for standard input (see --help)")
+    if args.strict and not validator.strict:
+        raise UsageError(f"tbconform validate: {args.api} has no --strict mode")
+    if args.files.count("-") > 1:
+        raise UsageError("tbconform validate: standard input (-) can be read only once")
+    outcome = v.run(validator, args.files, strict=args.strict, progress=not args.no_progress)
+    for line in outcome.errors:
+        print(f"tbconform validate: {line}", file=sys.stderr)
+    if args.format == "json":
+        v.render_json(outcome, args.api, args.strict, sys.stdout)
+    else:
+        v.render_text(outcome, sys.stdout)
+    return outcome.exit_code
+
+
+COMMANDS = {"mock": cmd_mock, "seed": cmd_seed, "run": cmd_run, "report": cmd_report,
+            "validate": cmd_validate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

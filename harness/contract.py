@@ -74,6 +74,26 @@ _SCHEMATHESIS_CASE = [n for n in CASE_CHECKS if n != "ignored_auth"]
 _SCHEMATHESIS_STATEFUL = [n for n in STATEFUL_CHECKS if n != "ignored_auth"]
 
 
+def refused_by_body_validator(op: OpInfo | None, case: Any) -> bool:
+    """Whether the API's registered validator refuses the case's body.
+
+    Some bodies are judged beyond their JSON Schema (a Caliper envelope's events: allowed actions,
+    entity types, IRIs), and the operation says so with `x-tb-body-validator: <api>`. A generated
+    body that fits the schema but not the validator is then a negative case: refusing it with a
+    4xx is the conformant answer, and accepting it is what `negative_data_rejection` catches.
+    """
+    name = op.operation.raw.get("x-tb-body-validator") if op is not None else None
+    if not name or not isinstance(case.body, (dict, list)):
+        return False
+    from tbconform.harness.validate import registry
+
+    validator = registry().get(name)
+    if validator is None:
+        return False
+    _kind, problems = validator.judge(case.body)
+    return bool(problems)
+
+
 # -- schemas (parsed once per spec document) ------------------------------------------------
 _SCHEMAS: dict[tuple[str, bool], Any] = {}
 _SCHEMAS_LOCK = threading.Lock()
@@ -392,6 +412,8 @@ class _Runner:
         ctx = CheckContext(override=case._override, auth=None, headers=None, config=config,
                            transport_kwargs=self.transport_kwargs, recorder=recorder, response_checks=None)
         negative = meta is not None and not meta.generation.mode.is_positive
+        if not negative and refused_by_body_validator(self.op_for(case), case):
+            negative = True  # schema-valid, but the API's own validator refuses it: a 4xx is right
         scenario = coverage_scenario(case)
         for name, check in self.checks:
             if not self._applies(name, case, negative, scenario):

@@ -94,20 +94,23 @@ def view_condition(ctx: RequestContext, coll: Collection, compiler: Compiler) ->
         parts.append(_where(ctx, coll, compiler, binding["scope"]))
     steps = binding.get("via") or []
     if steps:
-        ids: list[Any] | None = None
+        # The chain becomes nested SQL subqueries inside the one page/count statement: each step's
+        # ids are picked by SQLite through the indexes, never loaded into Python.
+        picked: str | None = None
         for step in steps:
             step_coll = ctx.collection(step["collection"])
             step_compiler = Compiler(step_coll.fields)
+            step_compiler.params = compiler.params  # one statement: placeholders number on
             conds = []
             if step.get("where"):
                 conds.append(_where(ctx, step_coll, step_compiler, step["where"]))
-            if step.get("match") and ids is not None:
-                conds.append(step_compiler.membership(step["match"], [str(i) for i in ids]))
-            rows = ctx.store.select(step_coll.name, " AND ".join(conds) or "1", step_compiler.params)
-            ids = []
-            for raw in rows:
-                ids.extend(pick(orjson.loads(raw), step["pick"]))
-        parts.append(compiler.membership(binding.get("match", "sourcedId"), sorted({str(i) for i in ids or []})))
+            try:
+                if step.get("match") and picked is not None:
+                    conds.append(step_compiler.member_of(step["match"], picked))
+                picked = step_compiler.picked(step_coll.name, step["pick"], " AND ".join(conds) or "1")
+            except QueryError as exc:
+                raise ApiError(500, f"spec binding via step on {step_coll.name} is invalid: {exc}") from None
+        parts.append(compiler.member_of(binding.get("match", "sourcedId"), picked or "SELECT NULL WHERE 0"))
     return parts
 
 

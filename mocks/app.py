@@ -44,7 +44,8 @@ class SandboxApp:
         try:
             body = await self._read_body(receive, headers)
             response, style = self.handle(scope, headers, body)
-        except ApiError as exc:
+        except ApiError as exc:  # before routing (a body over the cap): the path's API's envelope
+            style = self.route_style(scope)
             response = Response.json(exc.status, self.render(style, exc), exc.headers)
         except Exception:  # never a bare 500: log, answer in the envelope
             traceback.print_exc(file=sys.stderr)
@@ -53,6 +54,17 @@ class SandboxApp:
 
     def render(self, style: str, error: ApiError) -> dict[str, Any]:
         return self.sandbox.stages.render(style, error)
+
+    def route_style(self, scope: dict[str, Any]) -> str:
+        """The error style of the API serving the request's path (any method), else `ims`."""
+        try:
+            segments = split_path(scope.get("raw_path") or scope["path"].encode())
+        except (PathError, UnicodeDecodeError):
+            return "ims"
+        match = self.sandbox.router.match(scope["method"], segments)
+        if match is not None and match.operation is None and match.allowed:
+            match = self.sandbox.router.match(match.allowed[0], segments)
+        return match.operation.error_style if match is not None and match.operation is not None else "ims"
 
     def _rate_limited(self, retry_after: int) -> Response:
         """The 429 of `--rate-limit`, in the default envelope (the path is not routed yet)."""
@@ -105,8 +117,10 @@ class SandboxApp:
         if match is None:
             raise ApiError(404, f"no operation at {method} /{'/'.join(segments)}")
         if match.operation is None:
-            raise ApiError(405, f"{method} not allowed here; allowed: {', '.join(match.allowed)}",
-                           headers={"Allow": ", ".join(match.allowed)})
+            style = self.route_style({**scope, "method": match.allowed[0]})
+            error = ApiError(405, f"{method} not allowed here; allowed: {', '.join(match.allowed)}",
+                             headers={"Allow": ", ".join(match.allowed)})
+            return Response.json(405, self.render(style, error), error.headers), style
         op = match.operation
         try:
             answer = self._operation(op, match.params, method, segments, headers, body, base_url, raw_query)
@@ -153,6 +167,8 @@ class SandboxApp:
             return Response.json(200, token, {"Cache-Control": "no-store"})
         if path == "_sandbox" and method in ("GET", "HEAD"):
             return Response.json(200, self.sandbox.info(base_url))
+        if path == "_sandbox/webhook-deliveries" and method in ("GET", "HEAD"):
+            return Response.json(200, self.sandbox.deliveries.report())
         if path == "_sandbox/reset" and method == "POST":
             return Response.json(200, {"reset": True, "counts": self.sandbox.reseed()})
         if path.startswith("_sandbox/specs/") and method == "GET":

@@ -20,6 +20,7 @@ from tbconform.mocks.auth import (
     Client,
     readonly_scopes,
 )
+from tbconform.mocks.background import Deliveries, RetryPolicy
 from tbconform.mocks.errors import ERROR_STYLES
 from tbconform.mocks.model import Collection, CompiledOperation, compile_collections, compile_operations
 from tbconform.mocks.router import Router
@@ -44,6 +45,13 @@ class SandboxConfig:
     latency_ms: float = 0.0  # every answer is delayed by latency_ms ± jitter_ms (mocks/conditions.py)
     jitter_ms: float = 0.0
     rate_limit: float | None = None  # requests per second across all clients; beyond it 429 + Retry-After
+    # outbound webhook deliveries (mocks/background.py): attempts in all, seconds before the first
+    # retry (doubled each time, capped), seconds per attempt
+    delivery_attempts: int = 6
+    delivery_backoff: float = 1.0
+    delivery_max_delay: float = 30.0
+    delivery_timeout: float = 5.0
+    delivery_any_host: bool = False  # False: deliver to loopback targets only (others are logged, refused)
 
 
 def _scopes(docs: list[SpecDocument]) -> set[str]:
@@ -91,7 +99,11 @@ class Sandbox:
             ttl=self.config.token_ttl,
             signature=self.stages.signature,
         )
-        self.store = Store(self.config.db or ":memory:")
+        self.deliveries = Deliveries(RetryPolicy(self.config.delivery_attempts, self.config.delivery_backoff,
+                                                 self.config.delivery_max_delay, self.config.delivery_timeout),
+                                     loopback_only=not self.config.delivery_any_host)
+        indexed = [c.fields[f] for c in self.collections.values() for f in c.indexed]
+        self.store = Store(self.config.db or ":memory:", indexed)
         if self.store.is_empty():
             self.reseed()
 
@@ -104,6 +116,7 @@ class Sandbox:
         stream = ((c, r) for c, r in generate(seed, size) if c in self.collections)
         with self.store.transaction():
             self.store.clear()
+            self.deliveries.clear()
             self.store.load(stream)
             self.store.set_meta("seed", str(seed))
             self.store.set_meta("size", size)

@@ -5,10 +5,10 @@ Shared by the sandbox (to answer queries) and the harness (to check answers).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from tbconform.specs.fieldpaths import FieldPath, field_paths, sortable_paths, top_level_fields
+from tbconform.specs.fieldpaths import FieldPath, IndexStats, field_paths, sortable_paths, top_level_fields
 from tbconform.specs.loader import SpecDocument, SpecError
 
 Segments = tuple[tuple[str, bool], ...]
@@ -25,6 +25,7 @@ class Collection:
     required: list[str]
     search: list[str]
     refs: list[tuple[Segments, str]]
+    indexed: list[str] = field(default_factory=list)  # paths the store keeps an index for
 
     def resolve(self, node: Any) -> Any:
         return self.doc.resolve(node)
@@ -53,6 +54,24 @@ def _references(schema: dict[str, Any], resolve: Callable[[Any], Any]) -> list[t
     return found
 
 
+def _indexed(doc: SpecDocument, name: str, spec: dict[str, Any], paths: dict[str, FieldPath]) -> list[str]:
+    """Check an `indexed:` declaration and mark its paths (`FieldPath.indexed_in`) in place.
+
+    A name that is not a filterable field of the entity is refused here, at spec load, rather than
+    silently indexing nothing.
+    """
+    declared = spec.get("indexed", [])
+    where = f"{doc.label}: x-tb-collections.{name}.indexed"
+    if not isinstance(declared, list) or not all(isinstance(f, str) for f in declared):
+        raise SpecError(f"{where} must be a list of field paths, got {declared!r}")
+    for path in declared:
+        if path not in paths:
+            raise SpecError(f"{where} names {path!r}, which is not a field of {spec['schema']}; "
+                            f"fields: {', '.join(sorted(paths))}")
+        paths[path] = replace(paths[path], indexed_in=name, stats=IndexStats())
+    return list(dict.fromkeys(declared))
+
+
 def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
     out: dict[str, Collection] = {}
     for doc in docs:
@@ -61,6 +80,7 @@ def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
                 raise SpecError(f"{doc.label}: collection {name!r} is already declared by {out[name].doc.label}")
             schema = doc.pointer(f"#/components/schemas/{spec['schema']}")
             paths = field_paths(schema, doc.resolve)
+            indexed = _indexed(doc, name, spec, paths)
             out[name] = Collection(
                 name=name,
                 doc=doc,
@@ -71,6 +91,7 @@ def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
                 required=list(doc.resolve(schema).get("required", [])),
                 search=list(spec.get("search", [])),
                 refs=_references(schema, doc.resolve),
+                indexed=indexed,
             )
     for coll in out.values():
         for _, target in coll.refs:

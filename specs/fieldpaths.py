@@ -6,12 +6,31 @@ compiler accepts exactly the same set, so both come from this one module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 FILTER_OPERATORS = ("!=", ">=", "<=", "=", "~", ">", "<", "@")
 MAX_DEPTH = 3
+
+
+class IndexStats:
+    """What the store keeping one field's index knows about its values: planner hints, never data.
+
+    `common` holds the values that so many records hold that a page of them is found faster by
+    testing records in order than by collecting every match through the index first. mocks/query.py
+    picks its SQL by it: on array paths, collecting or probing; on expression indexes, whether to
+    tell SQLite that an equality, `@` or range matches few records. The store refreshes it after
+    each load (mocks/store.py); a stale or empty set only ever costs speed, never correctness.
+    """
+
+    __slots__ = ("common",)
+
+    def __init__(self) -> None:
+        self.common: frozenset[Any] = frozenset()
+
+    def __repr__(self) -> str:
+        return f"IndexStats(common={sorted(map(repr, self.common))})"
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,8 @@ class FieldPath:
     # Set on the paths a collection declares `indexed` (x-tb-collections): the store keeps an index
     # for them and the query compiler emits the SQL that index answers (see mocks/query.py).
     indexed_in: str | None = None
+    # The store's statistics for that index (one holder per compiled collection; not part of equality).
+    stats: IndexStats | None = field(default=None, compare=False, repr=False)
 
 
 Resolver = Callable[[dict[str, Any]], dict[str, Any]]

@@ -1,13 +1,20 @@
-"""The filter grammar: parsing, compiling to SQL, and the sandbox's answer over a tiny table."""
+"""The filter grammar: parsing, compiling to SQL, and the sandbox's answer over a tiny table.
+
+Every filter is answered three ways, which must agree: the plain json_extract / json_each SQL over a
+table of our own, and the store's records table with every field indexed, once with the value table
+searched for the matches and once with each record probed (mocks/query.py `Compiler._walk`).
+"""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 import orjson
 import pytest
 
 from tbconform.mocks.query import BoolExpr, Compiler, Predicate, QueryError, casefold_contains, parse_filter
-from tbconform.specs.fieldpaths import field_paths, filter_pattern
+from tbconform.mocks.store import Store
+from tbconform.specs.fieldpaths import IndexStats, field_paths, filter_pattern
 
 SCHEMA = {
     "type": "object",
@@ -33,14 +40,53 @@ ROWS = [
 ]
 
 
-def run(text: str) -> list[str]:
+def run_plain(text: str) -> list[str]:
+    """Over a table that is not the store's: the compiler may use no key column and no index."""
     db = sqlite3.connect(":memory:")
     db.create_function("tb_contains", 2, casefold_contains)
-    db.execute("CREATE TABLE t (data TEXT)")
+    db.execute("CREATE TABLE t (doc TEXT)")
     db.executemany("INSERT INTO t VALUES (?)", [(orjson.dumps(r).decode(),) for r in ROWS])
-    compiler = Compiler(FIELDS)
+    compiler = Compiler(FIELDS, column="doc")
     where = compiler.compile(parse_filter(text))
-    return [orjson.loads(r[0])["sourcedId"] for r in db.execute(f"SELECT data FROM t WHERE {where}", compiler.params)]
+    assert "record_values" not in where and "likelihood" not in where
+    return [orjson.loads(r[0])["sourcedId"] for r in db.execute(f"SELECT doc FROM t WHERE {where}", compiler.params)]
+
+
+def indexed_fields() -> dict:
+    return {name: replace(path, indexed_in="t", stats=IndexStats()) for name, path in FIELDS.items()}
+
+
+def run_store(text: str, probe_everything: bool) -> list[str]:
+    """Over the store's records table with every field indexed. `probe_everything` claims every
+    value common, so array paths are probed record by record and no equality or range is hinted."""
+    fields = indexed_fields()
+    store = Store(":memory:", fields.values())
+    store.load(("t", r) for r in ROWS)
+    if probe_everything:
+        every = frozenset(v for r in ROWS for v in _leaves(r)) | {True, False, 0, 1}
+        for path in fields.values():
+            path.stats.common = every
+    compiler = Compiler(fields)
+    where = compiler.compile(parse_filter(text))
+    return [orjson.loads(r)["sourcedId"] for r in store.select("t", where, compiler.params)]
+
+
+def _leaves(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _leaves(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _leaves(value)
+    else:
+        yield node
+
+
+def run(text: str) -> list[str]:
+    plain = run_plain(text)
+    assert run_store(text, probe_everything=False) == plain, "indexed (collect) form differs from plain SQL"
+    assert run_store(text, probe_everything=True) == plain, "indexed (probe) form differs from plain SQL"
+    return plain
 
 
 def test_parse_precedence_and_groups():
@@ -71,6 +117,16 @@ def test_quote_escape_and_bare_values():
     ("sourcedId='O''Brien'", ["O'Brien"]),
     ("status='active' AND (score>5 OR grades='3')", ["a", "O'Brien"]),
     ("(status='active' OR status='x') AND sourcedId!='c'", ["a", "O'Brien"]),
+    ("roles.role@'aide, student'", ["a", "b"]),
+    ("roles.role!='teacher'", ["a", "c", "O'Brien"]),
+    ("roles.org.sourcedId>'s1'", ["b"]),
+    ("grades~'4'", ["b"]),
+    ("grades>='4' AND grades<'5'", ["b"]),
+    ("score@'10, 100'", ["a", "O'Brien"]),
+    ("score>=10 AND score<=80.5", ["a", "b"]),
+    ("status@'tobedeleted'", ["b"]),
+    ("sourcedId@'a, c'", ["a", "c"]),
+    ("sourcedId>'b'", ["c"]),
 ])
 def test_operators_against_sqlite(text, expected):
     assert run(text) == expected

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import orjson
-
 from tbconform.mocks.actions import id_param, is_deleted, now_iso, require_parents, response_keys, singular
 from tbconform.mocks.context import RequestContext, Response
 from tbconform.mocks.errors import ApiError
@@ -59,10 +57,8 @@ def _not_found_200(call: Action) -> Action:
 def _dangling_reference(seeded: Callable[[Any], None]) -> Callable[[Any], None]:
     def run(sandbox: Any) -> None:
         seeded(sandbox)
-        row = sandbox.store.db.execute(
-            "SELECT data FROM records WHERE collection = 'enrollments' ORDER BY seq LIMIT 1").fetchone()
-        if row:
-            record = orjson.loads(row[0])
+        record = sandbox.store.first("enrollments")
+        if record:
             record["user"] = {**(record.get("user") or {}), "sourcedId": DANGLING_USER,
                               "href": f"/ims/oneroster/rostering/v1p2/users/{DANGLING_USER}"}
             sandbox.store.replace("enrollments", record)

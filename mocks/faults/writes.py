@@ -16,8 +16,7 @@ def _hard_delete(call: Action) -> Action:
     def run(ctx: RequestContext) -> Response:
         with ctx.store.transaction():
             response = call(ctx)
-            ctx.store.db.execute("DELETE FROM records WHERE collection = ? AND id = ?",
-                                 (ctx.collection().name, id_param(ctx)))
+            ctx.store.delete(ctx.collection().name, id_param(ctx))
         return response
     return run
 

@@ -11,12 +11,9 @@ only carries the components it references (closed over $ref), so every file is s
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from tbconform.specs.fieldpaths import (
     field_paths,
@@ -24,6 +21,20 @@ from tbconform.specs.fieldpaths import (
     filter_pattern,
     sortable_paths,
     top_level_fields,
+)
+from tbconform.specs.schema_kit import (
+    arr,
+    close_refs,
+    collect_refs,
+    dump_yaml,
+    enum,
+    obj,
+    path_params,
+    quirk,
+    ref,
+    refs,
+    s,
+    sref,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -58,49 +69,8 @@ LIMIT_MAX = 3000
 HOST = "https://api.alpha-1edtech.ai"
 
 # ----------------------------------------------------------------------------------------------
-# Schema vocabulary
+# Schema vocabulary (the generic constructors live in specs/schema_kit.py)
 # ----------------------------------------------------------------------------------------------
-
-
-def sref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def s(kind: str = "string", nullable: bool = False, **kw: Any) -> dict[str, Any]:
-    return {"type": [kind, "null"] if nullable else kind, **kw}
-
-
-def enum(*values: str, nullable: bool = False, **kw: Any) -> dict[str, Any]:
-    vals: list[Any] = list(values) + ([None] if nullable else [])
-    return {**s("string", nullable), "enum": vals, **kw}
-
-
-def arr(items: dict[str, Any], nullable: bool = False, **kw: Any) -> dict[str, Any]:
-    return {**s("array", nullable), "items": items, **kw}
-
-
-def obj(props: dict[str, Any], required: list[str] | None = None, nullable: bool = False,
-        **kw: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {**s("object", nullable), "properties": props}
-    if required:
-        out["required"] = required
-    out.setdefault("additionalProperties", True)
-    out.update(kw)
-    return out
-
-
-def ref(collection: str, required: bool = True, **kw: Any) -> dict[str, Any]:
-    """A GUIDRef property; optional references may be null on the wire."""
-    return {**sref("GUIDRef" if required else "NullableGUIDRef"), "x-tb-ref": collection, **kw}
-
-
-def refs(collection: str, **kw: Any) -> dict[str, Any]:
-    return {"type": "array", "items": sref("GUIDRef"), "x-tb-ref": collection, **kw}
-
-
-def quirk(schema: dict[str, Any], note: str) -> dict[str, Any]:
-    return {**schema, "x-tb-quirk": note}
-
 
 NSTR = s(nullable=True)
 NNUM = s("number", nullable=True)
@@ -1452,24 +1422,6 @@ def _add_links(spec_ops: list[Op], built: dict[str, dict[str, Any]]) -> None:
             built[op.operation_id]["responses"][op.status]["links"] = links
 
 
-def _path_params(path: str) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-            for n in re.findall(r"{([^}]+)}", path)]
-
-
-def _refs(node: Any, found: set[tuple[str, str]]) -> None:
-    if isinstance(node, dict):
-        r = node.get("$ref")
-        if isinstance(r, str) and r.startswith("#/components/"):
-            _, _, kind, name = r.split("/", 3)
-            found.add((kind, name))
-        for v in node.values():
-            _refs(v, found)
-    elif isinstance(node, list):
-        for v in node:
-            _refs(v, found)
-
-
 # Fields the sandbox store indexes (x-tb-collections.<name>.indexed): what the bindings' scopes and
 # `via` chains filter on, the references clients filter by, and the usual sync filters. A name that
 # is not a field of the collection's entity makes the spec fail to load (specs/collections.py).
@@ -1499,8 +1451,8 @@ def build_spec(api: str) -> dict[str, Any]:
     for op in spec_ops:
         full = BASES[api] + op.path
         item = paths.setdefault(full, {})
-        if "parameters" not in item and _path_params(full):
-            item["parameters"] = _path_params(full)
+        if "parameters" not in item and path_params(full):
+            item["parameters"] = path_params(full)
         item[op.method] = built[op.operation_id]
     for item in paths.values():  # parameters first, then methods in a stable order
         order = ["parameters", "get", "post", "put", "patch", "delete"]
@@ -1546,14 +1498,8 @@ def build_spec(api: str) -> dict[str, Any]:
     wanted: set[tuple[str, str]] = {("responses", v[0]) for v in ERRORS.values()}
     wanted |= {("securitySchemes", "OAuth2")}
     wanted |= {("schemas", e.name) for e in ENTITIES.values() if e.spec == api}
-    _refs(paths, wanted)
-    while True:
-        more = set(wanted)
-        for kind, name in wanted:
-            _refs(LIB[kind][name], more)
-        if more == wanted:
-            break
-        wanted = more
+    collect_refs(paths, wanted)
+    wanted = close_refs(LIB, wanted)
     comps: dict[str, Any] = {}
     for kind in ("schemas", "parameters", "headers", "requestBodies", "responses",
                  "securitySchemes"):
@@ -1566,14 +1512,8 @@ def build_spec(api: str) -> dict[str, Any]:
     return doc
 
 
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:  # never emit &anchors / *aliases
-        return True
-
-
 def render(api: str) -> str:
-    return yaml.dump(build_spec(api), Dumper=_Dumper, sort_keys=False, width=100000,
-                     allow_unicode=True, default_flow_style=None)
+    return dump_yaml(build_spec(api))
 
 
 def main() -> None:

@@ -1,0 +1,105 @@
+"""Schema-building vocabulary shared by every API's spec generator (`specs/<api>/_generate.py`).
+
+Small constructors that keep a compact declaration readable (`s`, `enum`, `arr`, `obj`, `sref`,
+`ref`, `refs`, `quirk`), the `$ref` closure a self-contained spec needs (`collect_refs`,
+`close_refs`) and the YAML writer every generated file goes through (`dump_yaml`), so all specs
+come out in the same style: no anchors, block layout, keys in declaration order.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+COMPONENTS = "#/components/schemas/"
+
+
+def sref(name: str, base: str = COMPONENTS) -> dict[str, Any]:
+    """A `$ref` to a named schema (an OpenAPI component unless `base` says otherwise)."""
+    return {"$ref": f"{base}{name}"}
+
+
+def s(kind: str = "string", nullable: bool = False, **kw: Any) -> dict[str, Any]:
+    """A schema of one JSON type, or of that type or null."""
+    return {"type": [kind, "null"] if nullable else kind, **kw}
+
+
+def enum(*values: str, nullable: bool = False, **kw: Any) -> dict[str, Any]:
+    vals: list[Any] = list(values) + ([None] if nullable else [])
+    return {**s("string", nullable), "enum": vals, **kw}
+
+
+def arr(items: dict[str, Any], nullable: bool = False, **kw: Any) -> dict[str, Any]:
+    return {**s("array", nullable), "items": items, **kw}
+
+
+def obj(props: dict[str, Any], required: list[str] | None = None, nullable: bool = False,
+        **kw: Any) -> dict[str, Any]:
+    """An object schema; open (`additionalProperties: true`) unless `kw` says otherwise."""
+    out: dict[str, Any] = {**s("object", nullable), "properties": props}
+    if required:
+        out["required"] = required
+    out.setdefault("additionalProperties", True)
+    out.update(kw)
+    return out
+
+
+def ref(collection: str, required: bool = True, *, target: str = "GUIDRef",
+        nullable_target: str = "NullableGUIDRef", **kw: Any) -> dict[str, Any]:
+    """A reference property to a record of a store collection (`x-tb-ref`); optional
+    references may be null on the wire."""
+    return {**sref(target if required else nullable_target), "x-tb-ref": collection, **kw}
+
+
+def refs(collection: str, *, target: str = "GUIDRef", **kw: Any) -> dict[str, Any]:
+    """An array of references to records of a store collection."""
+    return {"type": "array", "items": sref(target), "x-tb-ref": collection, **kw}
+
+
+def quirk(schema: dict[str, Any], note: str) -> dict[str, Any]:
+    """Mark where the wire differs from what the standard says (`x-tb-quirk`)."""
+    return {**schema, "x-tb-quirk": note}
+
+
+def path_params(path: str) -> list[dict[str, Any]]:
+    """The OpenAPI path parameters (plain strings) a templated path names."""
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+            for n in re.findall(r"{([^}]+)}", path)]
+
+
+def collect_refs(node: Any, found: set[tuple[str, str]]) -> None:
+    """Add every `#/components/<kind>/<name>` a node refers to, as (kind, name)."""
+    if isinstance(node, dict):
+        r = node.get("$ref")
+        if isinstance(r, str) and r.startswith("#/components/"):
+            _, _, kind, name = r.split("/", 3)
+            found.add((kind, name))
+        for v in node.values():
+            collect_refs(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            collect_refs(v, found)
+
+
+def close_refs(library: dict[str, dict[str, Any]],
+               wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Close a set of (kind, name) components over the `$ref`s of their definitions."""
+    while True:
+        more = set(wanted)
+        for kind, name in wanted:
+            collect_refs(library[kind][name], more)
+        if more == wanted:
+            return wanted
+        wanted = more
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # never emit &anchors / *aliases
+        return True
+
+
+def dump_yaml(doc: Any) -> str:
+    """The house YAML style of every generated spec."""
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=100000, allow_unicode=True,
+                     default_flow_style=None)
