@@ -28,9 +28,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/contract_bench.py
 	$(BIN)/python bench/suite_bench.py
+	$(BIN)/python bench/caliper_bench.py
 
 specs: $(STAMP)
 	$(BIN)/python -m tbconform.specs.oneroster._generate
+	$(BIN)/python -m tbconform.specs.caliper.events
+	$(BIN)/python -m tbconform.specs.caliper._generate
 
 clean:
 	rm -rf $(VENV) reports/latest build *.egg-info

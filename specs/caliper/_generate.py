@@ -512,7 +512,11 @@ DIFFERENCES: list[dict[str, Any]] = [
                  "metric items) that no published schema describes.",
      "oneEdTech": "Not defined.",
      "sandbox": "Served on the same host: the envelope is judged (sensor, sendTime, dataVersion, non-empty "
-                "data of objects with id and type) and the events are stored as sent.", "ignore": []},
+                "data of objects with id and type) and the events are stored as sent. The official client in "
+                "LEARNWITH_AI mode with an explicit base_url posts such envelopes to /caliper/event: an "
+                "envelope whose every item carries that platform's marks (session `urn:tag:auto-attach` or "
+                "profile `AggregationProfile`) is judged there the same way, any other by the full Caliper "
+                "rules. Whether Timeback's own host accepts them is not documented.", "ignore": []},
     {"topic": "scopes",
      "timeback": "Scopes are admin, event.create, webhook.create and webhook.readonly (under "
                  "`/spec/caliper/v1p1/scope/`); the operations name none, and no scope reads events.",

@@ -1,0 +1,223 @@
+"""Timeback's official Caliper and Webhooks clients (`timeback-caliper`, `timeback-webhooks`) work
+against the sandbox unchanged, through every public method they offer.
+
+As for the OneRoster client (tests/test_official_client.py), the clients need Python >= 3.12, so
+they live in a venv of their own: built once from the package index, cached under
+`.venv-client/caliper-py<X.Y>/` in the repository root (or under $TBCONFORM_CLIENT_VENV_DIR), and
+`tests/caliper_client_driver.py` runs in it as a subprocess against an in-process sandbox. The test
+skips with the reason when no such interpreter exists or the package index cannot be reached.
+Environment:
+
+* TBCONFORM_PY312               an interpreter >= 3.12 to build the client venv with
+* TBCONFORM_CALIPER_CLIENT_VENV an existing venv that already has both clients (no install at all)
+* TBCONFORM_CALIPER_CLIENT_SPEC the requirements to install, space-separated
+                                (default ``timeback-caliper>=0.4.0 timeback-webhooks>=0.4.0``)
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import run_sandbox
+from tests.test_official_client import OFFLINE_MARKERS, REPO, _venv_python, find_python
+
+DRIVER = Path(__file__).with_name("caliper_client_driver.py")
+CLIENT_SPEC = os.environ.get("TBCONFORM_CALIPER_CLIENT_SPEC",
+                             "timeback-caliper>=0.4.0 timeback-webhooks>=0.4.0").split()
+STAMP = ".tbconform-client-installed"
+IMPORTS = "import timeback_caliper, timeback_webhooks"
+
+CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"
+
+# Every public method of both clients, and the driver operation(s) that call it.
+COVERED = {
+    "CaliperClient.check_auth": "caliper.check_auth",
+    "CaliperClient.get_transport": "caliper.get_transport",
+    "CaliperClient.close / async with": "caliper.close",
+    "events.send": "caliper.events.send",
+    "events.send_envelope": "caliper.events.send_envelope",
+    "events.send_activity": "caliper.events.send_activity",
+    "events.send_time_spent": "caliper.events.send_time_spent",
+    "events.send_question_seen": "caliper.events.send_question_seen",
+    "events.send_question_answered": "caliper.events.send_question_answered",
+    "events.send_question_graded": "caliper.events.send_question_graded",
+    "events.validate": "caliper.events.validate (valid)",
+    "events.list": "caliper.events.list (sensor)",
+    "events.get": "caliper.events.get",
+    "events.stream (Paginator: __aiter__, to_list, to_array, first, first_page, total, reset)":
+        "caliper.events.stream (iterate, to_list, to_array, first, first_page, max_items, offset)",
+    "jobs.get_status": "caliper.jobs.get_status (unknown is NotFound)",
+    "jobs.wait_for_completion": "caliper.jobs.wait_for_completion",
+    "platform=LEARNWITH_AI with base_url (all send methods)":
+        "caliper[LEARNWITH_AI, base_url].events.send* (all 7 send methods)",
+    "platform=LEARNWITH_AI with its path profile": "caliper[LEARNWITH_AI, path profile].events.send_activity -> /caliper/v1p2",
+    "WebhooksClient.check_auth": "webhooks.check_auth",
+    "WebhooksClient.get_transport": "webhooks.get_transport",
+    "WebhooksClient.close": "webhooks.close",
+    "webhooks.create": "webhooks.webhooks.create",
+    "webhooks.get": "webhooks.webhooks.get",
+    "webhooks.list": "webhooks.webhooks.list (all, sensor)",
+    "webhooks.update": "webhooks.webhooks.update",
+    "webhooks.activate": "webhooks.webhooks.activate (resumes delivery)",
+    "webhooks.deactivate": "webhooks.webhooks.deactivate (stops delivery)",
+    "webhooks.delete": "webhooks.webhooks.delete",
+    "webhook_filters.create": "webhooks.webhook_filters.create",
+    "webhook_filters.get / list / list_by_webhook": "webhooks.webhook_filters.get + list + list_by_webhook",
+    "webhook_filters.update": "webhooks.webhook_filters.update",
+    "webhook_filters.delete": "webhooks.webhook_filters.delete",
+    "delivery of a client-sent event to a client-created webhook":
+        "webhooks delivery (signed, filtered) of events sent by the Caliper client",
+}
+
+
+def _has_clients(python: Path) -> bool:
+    if not python.exists():
+        return False
+    return subprocess.run([str(python), "-c", IMPORTS], capture_output=True, timeout=60).returncode == 0
+
+
+def caliper_client_venv() -> Path:
+    """The venv's python with both clients; built once and cached (skips when impossible)."""
+    given = os.environ.get("TBCONFORM_CALIPER_CLIENT_VENV")
+    if given:
+        python = _venv_python(Path(given))
+        if not _has_clients(python):
+            pytest.fail(f"TBCONFORM_CALIPER_CLIENT_VENV={given} cannot `{IMPORTS}`")
+        return python
+    found = find_python()
+    if found is None:
+        pytest.skip("no Python >= 3.12 found for the official Caliper/Webhooks clients (set TBCONFORM_PY312, "
+                    "put python3.12 on PATH, or install one under ~/.pyenv/versions)")
+    base_python, (major, minor) = found
+    root = Path(os.environ.get("TBCONFORM_CLIENT_VENV_DIR", REPO / ".venv-client"))
+    venv = root / f"caliper-py{major}.{minor}"
+    python = _venv_python(venv)
+    if (venv / STAMP).exists() and _has_clients(python):
+        return python
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"build-caliper-py{major}.{minor}-", dir=root))
+    try:
+        made = subprocess.run([base_python, "-m", "venv", str(scratch)], capture_output=True, text=True, timeout=300)
+        if made.returncode != 0:
+            pytest.skip(f"cannot create a venv with {base_python}: {made.stderr.strip()[-400:]}")
+        try:
+            pip = subprocess.run(
+                [str(_venv_python(scratch)), "-m", "pip", "install", "--disable-pip-version-check",
+                 "--no-input", "--timeout", "20", "--retries", "2", *CLIENT_SPEC],
+                capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"installing {' '.join(CLIENT_SPEC)} from the package index timed out (index unreachable?)")
+        if pip.returncode != 0:
+            output = pip.stdout + pip.stderr
+            if any(marker in output for marker in OFFLINE_MARKERS):
+                pytest.skip(f"package index unreachable, cannot install {' '.join(CLIENT_SPEC)}: "
+                            f"{output.strip()[-300:]}")
+            pytest.fail(f"pip install {' '.join(CLIENT_SPEC)} failed:\n{output[-2000:]}")
+        (scratch / STAMP).write_text(" ".join(CLIENT_SPEC) + "\n")
+        if venv.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+        try:
+            scratch.rename(venv)
+        except OSError:  # another process won the race; use its venv if it is complete
+            if not ((venv / STAMP).exists() and _has_clients(python)):
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if not _has_clients(python):
+        pytest.fail(f"{venv} was built but `{IMPORTS}` fails")
+    return python
+
+
+@pytest.fixture(scope="module")
+def caliper_client_python() -> Path:
+    return caliper_client_venv()
+
+
+def _lwai_event() -> dict:
+    """What timeback-caliper 0.4 sends for send_activity with platform="LEARNWITH_AI"."""
+    return {"@context": CONTEXT, "id": f"urn:uuid:{uuid.uuid4()}", "type": "ActivityEvent",
+            "profile": "AggregationProfile", "actor": {"type": "Person", "id": "https://example.org/users/9"},
+            "action": "Completed",
+            "object": {"type": "AssignableDigitalResource", "id": "https://example.org/a/1",
+                       "extensions": {"app": {"name": "App", "type": "SoftwareApplication"}}},
+            "generated": {"id": f"urn:uuid:{uuid.uuid4()}", "type": "ActivityMetricsCollection",
+                          "items": [{"id": f"urn:uuid:{uuid.uuid4()}", "type": "ActivityMetric",
+                                     "metricType": "XpEarned", "metricValue": 5}]},
+            "eventTime": "2025-09-15T14:03:12.000Z", "session": "urn:tag:auto-attach"}
+
+
+def test_learnwith_ai_envelope_on_the_beyond_send_path() -> None:
+    """The client with platform="LEARNWITH_AI" and an explicit base_url keeps Beyond's send path:
+    its LearnWith.AI-shaped envelope is judged there as on /caliper/v1p2. Needs no Python 3.12."""
+    with run_sandbox(SandboxConfig(apis=["caliper"])) as running, running.client() as client:
+        lwai = _lwai_event()
+        env = {"sensor": "https://example.org/sensors/lwai", "sendTime": "2025-09-15T14:05:00.000Z",
+               "dataVersion": CONTEXT, "data": [lwai]}
+        answer = client.post("/caliper/event", json=env)
+        assert answer.status_code == 200 and answer.json()["jobId"], answer.text
+        stored = client.get(f"/caliper/events/{lwai['id']}").json()["event"]
+        assert stored["profile"] == "AggregationProfile" and stored["session"] == "urn:tag:auto-attach"
+        # the envelope is still judged, and an item without an id is still refused
+        assert client.post("/caliper/event", json={**env, "dataVersion": "x"}).status_code == 400
+        no_id = copy.deepcopy(env)
+        no_id["data"][0].pop("id")
+        assert client.post("/caliper/event", json=no_id).status_code == 400
+        # an envelope that is not LearnWith.AI-shaped throughout keeps the full Caliper judgement
+        plain = copy.deepcopy(lwai)
+        plain.pop("session")
+        plain.update(id=f"urn:uuid:{uuid.uuid4()}", profile="TimebackProfile")  # Person actor: invalid here
+        first = _lwai_event()
+        refused = client.post("/caliper/event", json={**env, "data": [first, plain]})
+        assert refused.status_code == 400, refused.text
+        assert {e["index"] for e in refused.json()["errors"]} == {0, 1}, refused.text
+        for event in (first, plain):
+            assert client.get(f"/caliper/events/{event['id']}").status_code == 404
+
+
+@pytest.mark.client
+def test_official_caliper_and_webhooks_clients_against_sandbox(caliper_client_python: Path, tmp_path: Path,
+                                                               record_property, request) -> None:
+    report_path = tmp_path / "official-caliper-clients.json"
+    with run_sandbox(SandboxConfig()) as running:
+        proc = subprocess.run(
+            [str(caliper_client_python), str(DRIVER), "--base-url", running.base_url, "--token-url",
+             running.token_url, "--client-id", running.sandbox.config.client_id, "--client-secret",
+             running.sandbox.config.client_secret, "--out", str(report_path), "--verbose"],
+            capture_output=True, text=True, timeout=180, cwd=tmp_path,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    if not report_path.exists():
+        pytest.fail(f"client driver produced no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                    f"{proc.stderr[-3000:]}")
+    report = json.loads(report_path.read_text())
+    summary, client = report["summary"], report["client"]
+    failed = [op for op in report["operations"] if not op["ok"]]
+    record_property("client_operations", summary["operations"])
+    record_property("client_versions", f"caliper {client['caliper']}, webhooks {client['webhooks']}")
+    line = (f"official clients timeback-caliper {client['caliper']} + timeback-webhooks {client['webhooks']} "
+            f"(Python {client['python']}): {summary['ok']}/{summary['operations']} operations ok, "
+            f"{summary['seconds']} s")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
+    print(line)
+    details = "\n".join(f"  {op['name']}: {op['error']}\n{op.get('traceback', '')}" for op in failed)
+    assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ran = {op["name"] for op in report["operations"]}
+    missing = {method: op for method, op in COVERED.items() if op not in ran}
+    assert not missing, f"client methods the driver did not exercise: {missing}"
+    # every send helper really stored its event
+    assert {"send_activity", "send_time_spent", "send_question_seen", "send_question_answered",
+            "send_question_graded", "send", "send_envelope"} <= set(report["sent"]), report["sent"]
