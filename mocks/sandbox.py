@@ -87,6 +87,7 @@ class Sandbox:
             for coll, hook in getattr(module, "WRITE_HOOKS", {}).items():
                 self.write_hooks.setdefault(coll, []).append(hook)
             ERROR_STYLES.update(getattr(module, "ERROR_STYLES", {}))
+        faults_mod.apply_to_behaviours(self.faults, self.behaviours)
         missing = sorted({op.behaviour for op in self.operations if op.behaviour} - set(self.behaviours))
         if missing:
             raise SpecError(f"specs name behaviours no plug-in provides: {', '.join(missing)}")

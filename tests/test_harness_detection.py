@@ -74,6 +74,31 @@ WARNING_DETECTION: dict[str, set[str]] = {
     "link-header-missing": {"oneroster.paging.link-header"},
 }
 
+# Caliper receiver faults -> the caliper rules that must fail (exactly these), all caliper rules run
+CALIPER_DETECTION: dict[str, set[str]] = {
+    "caliper-accepts-invalid-action": {"caliper.ingest.refuses-invalid-event"},  # validate is as lax: they agree
+    "caliper-refuses-time-spent": {"caliper.ingest.accepts-every-type"},
+    "caliper-bad-json-500": {"caliper.ingest.refuses-invalid-envelope"},
+    # the job names only the events it stored
+    "caliper-drops-event": {"caliper.events.listed-as-sent", "caliper.events.get-as-sent", "caliper.jobs.status"},
+    "caliper-stores-altered": {"caliper.events.listed-as-sent", "caliper.events.get-as-sent"},
+    "caliper-actor-filter-ignored": {"caliper.list.filter-actor"},
+    "caliper-email-filter-ignored": {"caliper.list.filter-actor-email"},
+    "caliper-date-filter-ignored": {"caliper.list.filter-dates"},
+    "caliper-paging-total-wrong": {"caliper.list.paging"},
+    "caliper-get-404": {"caliper.events.get-as-sent"},
+    "caliper-validate-disagrees": {"caliper.validate.agrees"},
+    "caliper-job-pending": {"caliper.jobs.status"},
+    "webhook-update-ignored": {"caliper.webhooks.crud"},
+    "webhook-bad-signature": {"caliper.webhooks.signature"},
+    "webhook-no-retry": {"caliper.webhooks.retry"},
+    "webhook-fires-unmatched": {"caliper.webhooks.fires-matching-only"},
+    "webhook-inactive-delivered": {"caliper.webhooks.deactivated-silent"},
+}
+CALIPER_BACKOFF = 0.2  # seconds before a failed delivery's retry, so the retry rule is quick here
+# every rule narrows its listings by its own sensor, so a fault of the sensor filter breaks nearly all of them
+CALIPER_UNPROVEN = {"caliper.list.filter-sensor"}
+
 # faults only the contract layer (schemathesis) sees; the semantic layer must stay quiet on them
 CONTRACT_DETECTION: dict[str, str] = {
     "wrong-type": "response_schema_conformance",             # totalCount is a string
@@ -153,8 +178,9 @@ def _warned(results) -> set[str]:
 
 
 def test_every_fault_is_documented_and_classified():
-    assert set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) == set(FAULTS)
+    assert set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) | set(CALIPER_DETECTION) == set(FAULTS)
     assert not set(SEMANTIC_DETECTION) & set(CONTRACT_DETECTION)
+    assert not (set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION)) & set(CALIPER_DETECTION)
     assert set(WARNING_DETECTION) <= set(FAULTS)
     assert len(FAULTS) >= 20
 
@@ -262,3 +288,34 @@ def test_the_scope_rule_skips_when_the_reduction_is_not_confirmed(catalog, all_p
         results = _scope_results(running, catalog, all_pairs)
     assert results and all(r.status == "skipped" for r in results), [(r.operation, r.status) for r in results]
     assert all(reason in r.message for r in results), results[0].message
+
+
+@pytest.fixture(scope="module")
+def caliper_catalog() -> Catalog:
+    return Catalog.load(["caliper"])
+
+
+def _caliper_results(caliper_catalog: Catalog, faults: frozenset[str]) -> list:
+    config = SandboxConfig(faults=faults, delivery_backoff=CALIPER_BACKOFF)
+    with run_sandbox(config) as running:
+        return _run(_context(running, caliper_catalog), semantic_pairs(caliper_catalog, ["caliper"]))
+
+
+def test_caliper_rules_pass_on_the_healthy_sandbox(caliper_catalog):
+    results = _caliper_results(caliper_catalog, frozenset())
+    assert results and all(r.status == "passed" for r in results), \
+        [(r.id, r.status, r.message[:200]) for r in results if r.status != "passed"]
+    assert {r.id for r in results} == {r.id for r in rules_for("caliper")}
+    proven = set().union(*CALIPER_DETECTION.values())
+    assert proven | CALIPER_UNPROVEN == {r.id for r in rules_for("caliper")} and not proven & CALIPER_UNPROVEN
+
+
+@pytest.mark.parametrize("fault", sorted(CALIPER_DETECTION))
+def test_caliper_fault_is_detected_by_exactly_its_rules(fault, caliper_catalog):
+    expected = CALIPER_DETECTION[fault]
+    results = _caliper_results(caliper_catalog, frozenset({fault}))
+    broken = _broken(results)
+    summary = {k: [(r.operation, r.status, r.message[:200]) for r in v[:1]] for k, v in broken.items()}
+    assert set(broken) == expected, summary
+    assert all(r.status == "failed" and r.message.strip() for rule_id in expected for r in broken[rule_id]), summary
+    assert not _warned(results)

@@ -116,7 +116,7 @@ def _one_of(values: Any, limit: int = 12) -> str:
 # Formats
 # ----------------------------------------------------------------------------------------------
 
-IRI_PATTERN = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+|_:[^\s]+)$"  # also the spec's sensor pattern
+IRI_PATTERN = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f-\x85]+|_:[^\s\x00-\x1f\x7f-\x85]+)$"  # also the spec's sensor pattern
 _IRI = re.compile(IRI_PATTERN)
 _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
                        r"(?:[Zz]|[+-](\d{2}):?(\d{2}))$")
