@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tbconform.harness import caliper_events
 from tbconform.harness.catalog import Catalog
 from tbconform.harness.checks import caliper as checks
 from tbconform.harness.config import RunConfig
@@ -20,6 +21,7 @@ from tbconform.harness.context import CheckContext
 from tbconform.harness.http import HarnessSession, TokenProvider
 from tbconform.harness.rules import rules_for
 from tbconform.harness.semantic import run_rule, semantic_pairs
+from tbconform.harness.rules import REGISTRY
 from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tbconform.mocks.sandbox import SandboxConfig
 from tbconform.mocks.testing import run_sandbox
@@ -95,3 +97,58 @@ def test_webhook_delivery_rules_skip_on_a_target_that_cannot_reach_the_receiver(
     assert all(r.status == "skipped" and "loopback targets only" in r.message for r in results), \
         [(r.id, r.status, r.message) for r in results]
     assert ctx.session.sent == 0
+
+
+def test_drawn_events_are_valid_reproducible_and_tagged(catalog):
+    ctx = _ctx("http://127.0.0.1:9", catalog, writes=False)
+    for name in checks.event_types():
+        drawn = caliper_events.generated_events(name, 3, seed=7)
+        assert 1 <= len(drawn) <= 3 and all(e["type"] == name and validate_event(e) == [] for e in drawn), name
+        assert drawn == caliper_events.generated_events(name, 3, seed=7)  # the same for the same seed
+        tagged = checks.generated_events(ctx, name, 3)
+        assert all(e["extensions"]["tbconformRun"] == ctx.config.run_id and validate_event(e) == [] for e in tagged)
+        assert len({e["id"] for e in tagged + checks.generated_events(ctx, name, 3)}) == 2 * len(tagged)
+
+
+def _accepts_every_type(catalog: Catalog, faults: frozenset[str] = frozenset(), apis: list[str] | None = None):
+    rule = REGISTRY["caliper.ingest.accepts-every-type"]
+    op = next(op for r, op in semantic_pairs(catalog, ["caliper"]) if r.id == rule.id)
+    with run_sandbox(SandboxConfig(faults=faults, apis=apis)) as running:
+        ctx = _ctx(running.base_url, catalog, writes=True, token_url=running.token_url)
+        result = run_rule(ctx, rule, op)
+        listed = ctx.get(checks.LIST, {"limit": 3000}).json()["events"]
+        ctx.session.close()
+    return ctx, result, listed
+
+
+def test_accepts_every_type_sends_generated_and_seeded_events(catalog):
+    """Besides one event per type: generated events of every type and two events acted by a
+    OneRoster user the sandbox lists, all under the run's sensors and stored."""
+    ctx, result, listed = _accepts_every_type(catalog)
+    assert result.status == "passed", result.message
+    run = ctx.config.run_id
+    mine = [e for e in listed if run in e["sensor"] and e["extensions"].get("tbconformRun") == run]
+    assert len(mine) == len(listed)
+    types = set(checks.event_types())
+    plain = [e for e in mine if "-types-generated-" not in e["sensor"]]
+    extra = [e for e in mine if "-types-generated-" in e["sensor"]]
+    assert sorted(e["type"] for e in plain) == sorted(types)
+    seeded = [e for e in extra if "/ims/oneroster/rostering/v1p2/users/" in str(e["actor"])]
+    assert sorted(e["type"] for e in seeded) == ["ActivityEvent", "TimeSpentEvent"]
+    assert all(e["actor"]["type"] == "TimebackUser" and "@" in e["actor"]["email"] for e in seeded)
+    generated = [e for e in extra if e not in seeded]
+    assert {e["type"] for e in generated} == types and len(generated) > len(types)
+
+
+def test_accepts_every_type_fails_on_refused_generated_and_seeded_time_spent_events(catalog):
+    _, result, _ = _accepts_every_type(catalog, frozenset({"caliper-refuses-time-spent"}))
+    assert result.status == "failed"
+    assert "TimeSpentEvent (400" in result.message  # the deterministic one
+    assert "generated TimeSpentEvent" in result.message and "seeded-data TimeSpentEvent" in result.message
+
+
+def test_accepts_every_type_without_oneroster_users_skips_the_seeded_events_with_a_note(catalog):
+    _, result, listed = _accepts_every_type(catalog, frozenset({"caliper-refuses-time-spent"}), apis=["caliper"])
+    assert result.status == "failed" and "seeded-data TimeSpentEvent" not in result.message
+    assert "no seeded-data events (GET /ims/oneroster/rostering/v1p2/users answered 404)" in result.message
+    assert not [e for e in listed if "/ims/oneroster/" in str(e["actor"])]

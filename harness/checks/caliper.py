@@ -11,6 +11,9 @@ webhooks and webhook filters are deleted at once and registered for cleanup too.
 Test events are deterministic: one per Caliper/Timeback event type, built from the declaration
 of `specs/caliper/_events.py` (first case, action and profile; the governed properties the case
 requires as embedded entities with their required fields; the rest as IRIs).
+`caliper.ingest.accepts-every-type` sends, besides those, a few events per type generated from the
+same declaration with hypothesis (`harness/caliper_events.py`, drawn from the run's seed) and, when
+the target also lists OneRoster users, events acted by one of them (seeded data).
 
 Webhook delivery rules need a receiver the target can reach: for a loopback target the harness
 runs its own (`Receiver`, a small HTTP server thread on 127.0.0.1); for any other target they skip
@@ -27,6 +30,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -231,18 +235,100 @@ def differences(sent: dict[str, Any], stored: dict[str, Any], sensor: str) -> li
 # Rules: ingestion
 
 
+GENERATED_PER_TYPE = 3   # at most this many hypothesis-generated events per type (fewer with --max-examples)
+USERS = "/ims/oneroster/rostering/v1p2/users"
+
+
+def generated_events(ctx: CheckContext, event_type: str, count: int) -> list[dict[str, Any]]:
+    """Up to `count` hypothesis-generated valid events of `event_type` (from the run's seed), each with
+    a fresh id and tagged with the run id like `make_event`'s."""
+    from tbconform.harness.caliper_events import generated_events as draw
+
+    events = []
+    for event in draw(event_type, count, seed=ctx.config.seed or 0):
+        extensions = event.get("extensions") if isinstance(event.get("extensions"), dict) else {}
+        event = {**event, "id": f"urn:uuid:{uuid.uuid4()}",
+                 "extensions": {**extensions, "tbconformRun": ctx.config.run_id}}
+        events.append(event)
+    return events
+
+
+def seeded_events(ctx: CheckContext) -> tuple[list[dict[str, Any]], str]:
+    """An ActivityEvent and a TimeSpentEvent whose actor is a user the target lists through OneRoster
+    (its href as id, its email), and a note; no events, and the reason in the note, when the target
+    lists no user to take."""
+    try:
+        response = ctx.get(USERS, {"limit": 5})
+    except requests.RequestException as exc:
+        return [], f"no seeded-data events (GET {USERS} failed: {type(exc).__name__})"
+    if response.status_code != 200:
+        return [], f"no seeded-data events (GET {USERS} answered {response.status_code})"
+    body = _body(response)
+    users = body.get("users") if isinstance(body, dict) else None
+    users = [u for u in users if isinstance(u, dict) and isinstance(u.get("sourcedId"), str)
+             and not ctx.own(u)] if isinstance(users, list) else []
+    if not users:
+        return [], f"no seeded-data events (GET {USERS} listed no user)"
+    user = next((u for u in users if isinstance(u.get("email"), str) and "@" in u["email"]), users[0])
+    href = user.get("href") if isinstance(user.get("href"), str) else \
+        f"{ctx.session.base_url.rstrip('/')}{USERS}/{quote(user['sourcedId'], safe='')}"
+    email = user["email"] if isinstance(user.get("email"), str) and "@" in user["email"] else "learner@example.edu"
+    events = [make_event(ctx, name, actor=href, email=email, seed="seeded")
+              for name in ("ActivityEvent", "TimeSpentEvent")]
+    from tbconform.specs.caliper.validate import validate_event
+
+    if any(validate_event(e) for e in events):  # the listed user's href or email is no valid Caliper value
+        return [], f"no seeded-data events (user {user['sourcedId']} makes no valid actor)"
+    return events, f"seeded-data events for user {user['sourcedId']}"
+
+
+def stored_ids(ctx: CheckContext, sensor: str, expected: int) -> set[Any]:
+    """The externalIds GET /caliper/events lists under `sensor` (paging through `expected` of them)."""
+    found: set[Any] = set()
+    for offset in range(0, expected + 1, 100):
+        events, _, _ = listing(ctx, sensor=sensor, limit=100, offset=offset)
+        found.update(_externals(events))
+        if len(events) < 100:
+            break
+    return found
+
+
 @rule("caliper.ingest.accepts-every-type",
       "A valid event of every Caliper 1.2 and Timeback event type is accepted with a 2xx.",
       _at("POST", SEND), writes=True)
 def accepts_every_type(ctx: CheckContext, op: OpInfo) -> None:
-    sensor = new_sensor(ctx, "types")
-    refused = []
+    """Per type: the deterministic event, then a few hypothesis-generated ones (each in an envelope of
+    its own, under a second sensor, and then required to be listed there); and an ActivityEvent and a
+    TimeSpentEvent acted by a user the target lists, when it serves OneRoster users."""
+    sensor, generated_sensor = new_sensor(ctx, "types"), new_sensor(ctx, "types-generated")
+    count = max(1, min(ctx.config.max_examples or GENERATED_PER_TYPE, GENERATED_PER_TYPE))
+    refused: list[tuple[str, str]] = []  # (what, detail)
+    sent: list[tuple[str, dict[str, Any]]] = []
     for name in event_types():
         response = ctx.request("POST", SEND, json=envelope(sensor, make_event(ctx, name)))
         if not 200 <= response.status_code < 300:
-            refused.append(f"{name} ({response.status_code}: {response.text[:120]})")
+            refused.append((name, f"{name} ({response.status_code}: {response.text[:120]})"))
+    seeded, note = seeded_events(ctx)
+    extra = [(f"generated {e['type']}", e) for name in event_types() for e in generated_events(ctx, name, count)]
+    extra += [(f"seeded-data {e['type']}", e) for e in seeded]
+    for what, event in extra:
+        response = ctx.request("POST", SEND, json=envelope(generated_sensor, event))
+        if 200 <= response.status_code < 300:
+            sent.append((what, event))
+        else:
+            refused.append((what, f"{what} {event['id']} ({response.status_code}: {response.text[:120]}; "
+                                  f"sent {_short(event, 300)})"))
     if refused:
-        raise CheckFailed(f"valid events refused: {len(refused)} of {len(event_types())} types: " + "; ".join(refused[:4]))
+        kinds = Counter(what for what, _ in refused)
+        raise CheckFailed(f"valid events refused: {len(refused)} of {len(event_types()) + len(extra)} "
+                          f"({len(event_types())} one per type, {len(extra)} generated or seeded; {note}): "
+                          + ", ".join(f"{what} ×{n}" for what, n in kinds.items()) + ". First: "
+                          + "; ".join(detail for _, detail in refused[:3]))
+    stored = stored_ids(ctx, generated_sensor, len(sent))
+    missing = [f"{what} {event['id']}" for what, event in sent if event["id"] not in stored]
+    if missing:
+        raise CheckFailed(f"{len(missing)} of {len(sent)} accepted generated or seeded events are not listed "
+                          f"under sensor {generated_sensor} ({note}): " + "; ".join(missing[:4]))
 
 
 def _invalid_events(ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
