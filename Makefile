@@ -18,7 +18,7 @@ conformance: $(STAMP)
 	$(BIN)/tbconform run --report-dir reports/latest
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-heavy: $(STAMP)
 	$(BIN)/python -m pytest -q -m heavy --run-heavy

@@ -666,12 +666,18 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def plan_deliveries(sandbox: Any, sensor: str, events: list[dict[str, Any]]) -> Iterator[Outbound]:
-    """Run on the delivery thread: one signed POST per (matching webhook, event)."""
+def plan_deliveries(sandbox: Any, sensor: str, events: list[dict[str, Any]],
+                    active_then: frozenset[str] | None = None) -> Iterator[Outbound]:
+    """Run on the delivery thread: one signed POST per (matching webhook, event).
+
+    `active_then`: the webhooks active when the events were stored. An event goes only to those
+    (and only while they stay active), so one sent before an activation is never delivered after it.
+    """
     store = sandbox.store
     filter_fields = sandbox.collections[FILTERS].fields
     with store.lock:  # a consistent view: never in the middle of a request's transaction
-        hooks = [h for h in _select(store, WEBHOOKS) if h.get("active") is True]
+        hooks = [h for h in _select(store, WEBHOOKS) if h.get("active") is True
+                 and (active_then is None or h.get("id") in active_then)]
         filters = _select(store, FILTERS) if hooks else []
     by_hook: dict[str, list[dict[str, Any]]] = {}
     for flt in filters:
@@ -702,7 +708,9 @@ def schedule_deliveries(ctx: RequestContext, envelope: dict[str, Any], fresh: li
     if not fresh or deliveries is None or ctx.store.count(WEBHOOKS) == 0:
         return
     sandbox, sensor = ctx.sandbox, envelope["sensor"]
-    deliveries.plan(lambda: plan_deliveries(sandbox, sensor, fresh))
+    active_then = frozenset(str(h.get("id")) for h in _select(ctx.store, WEBHOOKS) if h.get("active") is True)
+    if active_then:
+        deliveries.plan(lambda: plan_deliveries(sandbox, sensor, fresh, active_then))
 
 
 BEHAVIOURS = {
