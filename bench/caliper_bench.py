@@ -45,7 +45,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
-from sandbox_bench import child, free_port, http, run_wrk, token_for  # noqa: E402
+from sandbox_bench import child, free_port, http, parse_wrk, token_for  # noqa: E402
 
 SCHEMA = REPO / "specs" / "caliper" / "events.schema.json"
 CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"
@@ -174,17 +174,7 @@ def run_wrk_script(base: str, script: str, duration: float, senders: int) -> dic
     argv = ["wrk", f"-t{min(2, senders)}", f"-c{senders}", f"-d{max(1, round(duration))}s", "--latency",
             "--timeout", "10s", "-s", script, base]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60).stdout
-    import re
-
-    from sandbox_bench import _ms
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    pct = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
-    return {"rps": rps, "p50": pct.get("50"), "p99": pct.get("99"), "requests": total, "errors": errors,
-            "tool": f"wrk -c{senders} -s lua"}
+    return parse_wrk(out, f"wrk -c{senders} -s lua")
 
 
 # ── b) cost floor ────────────────────────────────────────────────────────────────────────────

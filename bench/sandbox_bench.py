@@ -174,6 +174,11 @@ def run_wrk(url: str, token: str, duration: float, connections: int, threads: in
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
             "--timeout", "5s", "-H", f"Authorization: Bearer {token}", url]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30).stdout
+    return parse_wrk(out, f"wrk -t{threads} -c{connections}")
+
+
+def parse_wrk(out: str, tool: str) -> dict:
+    """req/s, p50/p99 (ms), requests and errors (non-2xx/3xx plus socket errors) from `wrk --latency`."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     pct = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -181,7 +186,7 @@ def run_wrk(url: str, token: str, duration: float, connections: int, threads: in
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
     return {"rps": rps, "p50": pct.get("50"), "p99": pct.get("99"), "requests": total, "errors": errors,
-            "tool": f"wrk -t{threads} -c{connections}"}
+            "tool": tool}
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:

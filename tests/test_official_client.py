@@ -83,35 +83,37 @@ def _venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def _has_client(python: Path) -> bool:
+def _imports(python: Path, imports: str) -> bool:
     if not python.exists():
         return False
-    probe = subprocess.run([str(python), "-c", "import timeback_oneroster"], capture_output=True, timeout=60)
-    return probe.returncode == 0
+    return subprocess.run([str(python), "-c", imports], capture_output=True, timeout=60).returncode == 0
 
 
-def client_venv() -> Path:
-    """The venv's python with timeback-oneroster; built once and cached (skips when impossible)."""
-    given = os.environ.get("TBCONFORM_CLIENT_VENV")
+def build_client_venv(prefix: str, specs: list[str], imports: str, given_env: str) -> Path:
+    """A venv's python that can run `imports`, with `specs` installed from the package index; built
+    once under `.venv-client/<prefix><X.Y>/` and cached. Skips when no Python >= 3.12 is found or
+    the index cannot be reached; fails when the index refuses the install."""
+    wanted = " ".join(specs)
+    given = os.environ.get(given_env)
     if given:
         python = _venv_python(Path(given))
-        if not _has_client(python):
-            pytest.fail(f"TBCONFORM_CLIENT_VENV={given} has no importable timeback_oneroster")
+        if not _imports(python, imports):
+            pytest.fail(f"{given_env}={given} cannot `{imports}`")
         return python
     found = find_python()
     if found is None:
-        pytest.skip("no Python >= 3.12 found for the official client (set TBCONFORM_PY312, put python3.12 "
-                    "on PATH, or install one under ~/.pyenv/versions)")
+        pytest.skip(f"no Python >= 3.12 found for the official client ({wanted}): set TBCONFORM_PY312, put "
+                    "python3.12 on PATH, or install one under ~/.pyenv/versions")
     base_python, (major, minor) = found
     root = Path(os.environ.get("TBCONFORM_CLIENT_VENV_DIR", REPO / ".venv-client"))
-    venv = root / f"py{major}.{minor}"
+    venv = root / f"{prefix}{major}.{minor}"
     python = _venv_python(venv)
-    if (venv / STAMP).exists() and _has_client(python):
+    if (venv / STAMP).exists() and _imports(python, imports):
         return python
     # Build in a scratch folder next to the cache and move it into place, so that an interrupted
     # or concurrent build never leaves a half-made venv behind.
     root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"build-py{major}.{minor}-", dir=root))
+    scratch = Path(tempfile.mkdtemp(prefix=f"build-{prefix}{major}.{minor}-", dir=root))
     try:
         made = subprocess.run([base_python, "-m", "venv", str(scratch)], capture_output=True, text=True, timeout=300)
         if made.returncode != 0:
@@ -119,29 +121,34 @@ def client_venv() -> Path:
         try:
             pip = subprocess.run(
                 [str(_venv_python(scratch)), "-m", "pip", "install", "--disable-pip-version-check",
-                 "--no-input", "--timeout", "20", "--retries", "2", CLIENT_SPEC],
+                 "--no-input", "--timeout", "20", "--retries", "2", *specs],
                 capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired:
-            pytest.skip(f"installing {CLIENT_SPEC} from the package index timed out (index unreachable?)")
+            pytest.skip(f"installing {wanted} from the package index timed out (index unreachable?)")
         if pip.returncode != 0:
             output = pip.stdout + pip.stderr
             if any(marker in output for marker in OFFLINE_MARKERS):
-                pytest.skip(f"package index unreachable, cannot install {CLIENT_SPEC}: {output.strip()[-300:]}")
-            pytest.fail(f"pip install {CLIENT_SPEC} failed:\n{output[-2000:]}")
-        (scratch / STAMP).write_text(CLIENT_SPEC + "\n")
+                pytest.skip(f"package index unreachable, cannot install {wanted}: {output.strip()[-300:]}")
+            pytest.fail(f"pip install {wanted} failed:\n{output[-2000:]}")
+        (scratch / STAMP).write_text(wanted + "\n")
         # The venv is only ever used as `<venv>/bin/python -m ...`, which survives the move.
         if venv.exists():
             shutil.rmtree(venv, ignore_errors=True)
         try:
             scratch.rename(venv)
         except OSError:  # another process won the race; use its venv if it is complete
-            if not ((venv / STAMP).exists() and _has_client(python)):
+            if not ((venv / STAMP).exists() and _imports(python, imports)):
                 raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if not _has_client(python):
-        pytest.fail(f"{venv} was built but timeback_oneroster does not import")
+    if not _imports(python, imports):
+        pytest.fail(f"{venv} was built but `{imports}` fails")
     return python
+
+
+def client_venv() -> Path:
+    """The venv's python with timeback-oneroster."""
+    return build_client_venv("py", [CLIENT_SPEC], "import timeback_oneroster", "TBCONFORM_CLIENT_VENV")
 
 
 @pytest.fixture(scope="module")

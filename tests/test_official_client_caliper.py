@@ -19,21 +19,18 @@ import copy
 import json
 import os
 import uuid
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from tbconform.mocks.sandbox import SandboxConfig
 from tbconform.mocks.testing import run_sandbox
-from tests.test_official_client import OFFLINE_MARKERS, REPO, _venv_python, find_python
+from tests.test_official_client import build_client_venv
 
 DRIVER = Path(__file__).with_name("caliper_client_driver.py")
 CLIENT_SPEC = os.environ.get("TBCONFORM_CALIPER_CLIENT_SPEC",
                              "timeback-caliper>=0.4.0 timeback-webhooks>=0.4.0").split()
-STAMP = ".tbconform-client-installed"
 IMPORTS = "import timeback_caliper, timeback_webhooks"
 
 CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"
@@ -79,62 +76,9 @@ COVERED = {
 }
 
 
-def _has_clients(python: Path) -> bool:
-    if not python.exists():
-        return False
-    return subprocess.run([str(python), "-c", IMPORTS], capture_output=True, timeout=60).returncode == 0
-
-
 def caliper_client_venv() -> Path:
-    """The venv's python with both clients; built once and cached (skips when impossible)."""
-    given = os.environ.get("TBCONFORM_CALIPER_CLIENT_VENV")
-    if given:
-        python = _venv_python(Path(given))
-        if not _has_clients(python):
-            pytest.fail(f"TBCONFORM_CALIPER_CLIENT_VENV={given} cannot `{IMPORTS}`")
-        return python
-    found = find_python()
-    if found is None:
-        pytest.skip("no Python >= 3.12 found for the official Caliper/Webhooks clients (set TBCONFORM_PY312, "
-                    "put python3.12 on PATH, or install one under ~/.pyenv/versions)")
-    base_python, (major, minor) = found
-    root = Path(os.environ.get("TBCONFORM_CLIENT_VENV_DIR", REPO / ".venv-client"))
-    venv = root / f"caliper-py{major}.{minor}"
-    python = _venv_python(venv)
-    if (venv / STAMP).exists() and _has_clients(python):
-        return python
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"build-caliper-py{major}.{minor}-", dir=root))
-    try:
-        made = subprocess.run([base_python, "-m", "venv", str(scratch)], capture_output=True, text=True, timeout=300)
-        if made.returncode != 0:
-            pytest.skip(f"cannot create a venv with {base_python}: {made.stderr.strip()[-400:]}")
-        try:
-            pip = subprocess.run(
-                [str(_venv_python(scratch)), "-m", "pip", "install", "--disable-pip-version-check",
-                 "--no-input", "--timeout", "20", "--retries", "2", *CLIENT_SPEC],
-                capture_output=True, text=True, timeout=600)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"installing {' '.join(CLIENT_SPEC)} from the package index timed out (index unreachable?)")
-        if pip.returncode != 0:
-            output = pip.stdout + pip.stderr
-            if any(marker in output for marker in OFFLINE_MARKERS):
-                pytest.skip(f"package index unreachable, cannot install {' '.join(CLIENT_SPEC)}: "
-                            f"{output.strip()[-300:]}")
-            pytest.fail(f"pip install {' '.join(CLIENT_SPEC)} failed:\n{output[-2000:]}")
-        (scratch / STAMP).write_text(" ".join(CLIENT_SPEC) + "\n")
-        if venv.exists():
-            shutil.rmtree(venv, ignore_errors=True)
-        try:
-            scratch.rename(venv)
-        except OSError:  # another process won the race; use its venv if it is complete
-            if not ((venv / STAMP).exists() and _has_clients(python)):
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    if not _has_clients(python):
-        pytest.fail(f"{venv} was built but `{IMPORTS}` fails")
-    return python
+    """The venv's python with both clients (built once and cached; skips when impossible)."""
+    return build_client_venv("caliper-py", list(CLIENT_SPEC), IMPORTS, "TBCONFORM_CALIPER_CLIENT_VENV")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import threading
@@ -35,10 +34,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 
+from tbconform.harness.config import is_loopback
 from tbconform.harness.catalog import OpInfo
 from tbconform.harness.context import CheckContext
 from tbconform.harness.rules import CheckFailed, NotApplicable, rule
@@ -760,19 +760,9 @@ class Receiver:
         return out
 
 
-def _loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @contextmanager
 def receiving(ctx: CheckContext, failures: int = 0) -> Iterator[Receiver]:
-    if not _loopback(ctx.session.base_url):
+    if not is_loopback(ctx.session.base_url):
         raise NotApplicable("the target is not on this machine, so it cannot reach the harness's own webhook "
                             "receiver (webhook delivery is checked on loopback targets only)")
     receiver = Receiver(failures)
