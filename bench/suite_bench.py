@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="seconds per run")
     args = parser.parse_args()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"whole OneRoster suite against the embedded sandbox, default settings otherwise; {cpus} CPUs")
+    print(f"whole suite (every API) against the embedded sandbox, default settings otherwise; {cpus} CPUs")
     for workers in [w.strip() for w in args.runs.split(",") if w.strip()]:
         run(workers, args.timeout)
 
