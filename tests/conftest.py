@@ -1,8 +1,11 @@
 """Shared fixtures: a running small-world sandbox, the reference folder, heavy-test gating."""
 from __future__ import annotations
 
+import csv
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,27 @@ RESOURCES = "/ims/oneroster/resources/v1p2"
 
 def shared_dir() -> Path:
     return Path(os.environ.get("TBCONFORM_SHARED", REPO.parent / "shared"))
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+
+
+def route(method: str, path: str) -> tuple[str, str]:
+    """An HTTP route: parameter names do not change it, so `{sourcedId}` matches `{classSourcedId}`."""
+    return method.upper(), re.sub(r"\{[^}]+\}", "{}", path.rstrip("/"))
+
+
+def catalog_rows(apis: set[str]) -> list[dict[str, str]]:
+    """The rows of Timeback's endpoint catalog (timeback-endpoints.tsv) whose `api` is in `apis`."""
+    tsv = shared_dir() / "reference" / "timeback" / "timeback-endpoints.tsv"
+    if not tsv.is_file():
+        pytest.skip(f"reference endpoint list not found at {tsv} (set TBCONFORM_SHARED)")
+    with tsv.open(encoding="utf-8", newline="") as fh:
+        return [r for r in csv.DictReader(fh, delimiter="\t") if r["api"] in apis]
+
+
+def spec_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {route(m, p) for p, item in spec["paths"].items() for m in item if m in HTTP_METHODS}
 
 
 @pytest.fixture(scope="session")

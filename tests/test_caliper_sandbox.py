@@ -5,9 +5,6 @@ never lose (or double) an event."""
 from __future__ import annotations
 
 import copy
-import csv
-import os
-import re
 import threading
 import uuid
 from pathlib import Path
@@ -22,6 +19,7 @@ from openapi_spec_validator import validate as validate_openapi
 from tbconform.mocks.sandbox import SandboxConfig
 from tbconform.mocks.testing import run_sandbox
 from tbconform.specs.caliper import _generate
+from tests.conftest import catalog_rows, route, spec_routes
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC_DIR = REPO / "specs" / "caliper"
@@ -109,21 +107,11 @@ def test_spec_is_valid_and_generated(api: str) -> None:
 
 
 def test_catalog_rows_are_covered() -> None:
-    shared = Path(os.environ.get("TBCONFORM_SHARED", REPO.parent / "shared"))
-    tsv = shared / "reference" / "timeback" / "timeback-endpoints.tsv"
-    if not tsv.is_file():
-        pytest.skip(f"reference endpoint list not found at {tsv} (set TBCONFORM_SHARED)")
-    with tsv.open(encoding="utf-8", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["api"] in TSV_APIS]
-
-    def route(path: str) -> str:
-        return re.sub(r"\{[^}]+\}", "{}", path.rstrip("/"))
-
+    rows = catalog_rows(TSV_APIS)
     have = set()
     for api in _generate.SPECS:
-        spec = yaml.safe_load((SPEC_DIR / f"{api}.yaml").read_text(encoding="utf-8"))
-        have |= {(m.upper(), route(p)) for p, item in spec["paths"].items() for m in item if m in METHODS}
-    wanted = {(r["method"].upper(), route(r["path"])) for r in rows}
+        have |= spec_routes(yaml.safe_load((SPEC_DIR / f"{api}.yaml").read_text(encoding="utf-8")))
+    wanted = {route(r["method"], r["path"]) for r in rows}
     assert len(rows) == EXPECTED_TSV_ROWS
     assert not sorted(wanted - have), f"uncovered catalog rows: {sorted(wanted - have)}"
     assert len(have) == 19  # the two TimebackEvents rows share their paths with two Caliper rows

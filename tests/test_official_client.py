@@ -146,6 +146,17 @@ def build_client_venv(prefix: str, specs: list[str], imports: str, given_env: st
     return python
 
 
+def show_line(request: pytest.FixtureRequest, line: str) -> None:
+    """Print a figure line on the terminal even under `-q` and output capture (and in the log)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
+    print(line)
+
+
 def client_venv() -> Path:
     """The venv's python with timeback-oneroster."""
     return build_client_venv("py", [CLIENT_SPEC], "import timeback_oneroster", "TBCONFORM_CLIENT_VENV")
@@ -174,17 +185,11 @@ def test_official_client_against_sandbox(client_python: Path, tmp_path: Path, re
     record_property("client_operations", summary["operations"])
     record_property("client_version", report["client"]["version"])
     record_property("client_divergences", summary["divergences"])
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     line = (f"official client timeback-oneroster {report['client']['version']} (Python "
             f"{report['client']['python']}): {summary['ok']}/{summary['operations']} operations ok, "
             f"{summary['divergences']} known client/spec divergences, {summary['seconds']} s; "
             f"delete semantics: {sorted(set(report['delete_semantics'].values()))}")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line("")
-            reporter.write_line(line)
-    print(line)
+    show_line(request, line)
     details = "\n".join(f"  {op['name']}: {op['error']}" for op in failed)
     assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
     assert proc.returncode == 0, proc.stderr[-2000:]

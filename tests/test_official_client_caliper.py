@@ -26,7 +26,7 @@ import pytest
 
 from tbconform.mocks.sandbox import SandboxConfig
 from tbconform.mocks.testing import run_sandbox
-from tests.test_official_client import build_client_venv
+from tests.test_official_client import build_client_venv, show_line
 
 DRIVER = Path(__file__).with_name("caliper_client_driver.py")
 CLIENT_SPEC = os.environ.get("TBCONFORM_CALIPER_CLIENT_SPEC",
@@ -149,13 +149,7 @@ def test_official_caliper_and_webhooks_clients_against_sandbox(caliper_client_py
     line = (f"official clients timeback-caliper {client['caliper']} + timeback-webhooks {client['webhooks']} "
             f"(Python {client['python']}): {summary['ok']}/{summary['operations']} operations ok, "
             f"{summary['seconds']} s")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line("")
-            reporter.write_line(line)
-    print(line)
+    show_line(request, line)
     details = "\n".join(f"  {op['name']}: {op['error']}\n{op.get('traceback', '')}" for op in failed)
     assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -2,8 +2,6 @@
 against the reference endpoint list, and carrying the x-tb-* contract the sandbox relies on."""
 from __future__ import annotations
 
-import csv
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,11 +14,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tbconform.specs.oneroster import _generate
+from tests.conftest import HTTP_METHODS, catalog_rows, route
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC_DIR = REPO / "specs" / "oneroster"
 APIS = _generate.SPECS
-METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+METHODS = HTTP_METHODS
 TSV_APIS = {"OneRoster-Rostering", "OneRoster-Gradebook", "OneRoster-Resources"}
 EXPECTED_TSV_ROWS = 153
 ERROR_SCHEMA = "#/components/schemas/ImsxStatusInfo"
@@ -110,22 +109,10 @@ def test_yaml_matches_generator(api: str) -> None:
         f"{api}.yaml is stale: run `python -m tbconform.specs.oneroster._generate`")
 
 
-def _shared_dir() -> Path:
-    return Path(os.environ.get("TBCONFORM_SHARED", REPO.parent / "shared"))
-
-
 def test_tsv_rows_are_covered(specs) -> None:
-    tsv = _shared_dir() / "reference" / "timeback" / "timeback-endpoints.tsv"
-    if not tsv.is_file():
-        pytest.skip(f"reference endpoint list not found at {tsv} (set TBCONFORM_SHARED)")
-    with tsv.open(encoding="utf-8", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["api"] in TSV_APIS]
-    # Parameter names do not change the HTTP route, so `{sourcedId}` matches `{classSourcedId}`.
-    def route(path: str) -> str:
-        return re.sub(r"\{[^}]+\}", "{}", path.rstrip("/"))
-
-    have = {(m.upper(), route(p)) for spec in specs.values() for p, m, _ in _operations(spec)}
-    wanted = {(r["method"].upper(), route(r["path"])) for r in rows}
+    rows = catalog_rows(TSV_APIS)
+    have = {route(m, p) for spec in specs.values() for p, m, _ in _operations(spec)}
+    wanted = {route(r["method"], r["path"]) for r in rows}
     missing = sorted(wanted - have)
     print(f"OneRoster TSV rows: {len(rows)}, covered: {len(wanted & have)}")
     assert len(rows) == EXPECTED_TSV_ROWS

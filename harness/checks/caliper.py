@@ -541,28 +541,30 @@ def filter_sensor(ctx: CheckContext, op: OpInfo) -> None:
 @rule("caliper.list.filter-actor",
       "GET /caliper/events?actorId=A lists exactly the events whose actor is A.", _at("GET", LIST), writes=True)
 def filter_actor(ctx: CheckContext, op: OpInfo) -> None:
-    sensor = new_sensor(ctx, "actor")
-    ada, bob = (f"https://tbconform.example/users/{ctx.config.run_id}-{name}" for name in ("ada", "bob"))
-    events = [make_event(ctx, actor=ada), make_event(ctx, actor=bob), make_event(ctx, actor=ada)]
-    _send_each(ctx, sensor, events)
-    for actor in (ada, bob):
-        listed, _, _ = listing(ctx, sensor=sensor, actorId=actor, limit=100)
-        _expect_ids(f"GET {LIST} sensor=… actorId={actor}", listed,
-                    [e["id"] for e in events if e["actor"]["id"] == actor])
+    _exact_actor_filter(ctx, "actor", "actorId", "id",
+                        lambda name: f"https://tbconform.example/users/{ctx.config.run_id}-{name}")
 
 
 @rule("caliper.list.filter-actor-email",
       "GET /caliper/events?actorEmail=E lists exactly the events whose actor's email is E.", _at("GET", LIST),
       writes=True)
 def filter_actor_email(ctx: CheckContext, op: OpInfo) -> None:
-    sensor = new_sensor(ctx, "email")
-    ada, bob = (f"{ctx.config.run_id}-{name}@example.edu" for name in ("ada", "bob"))
-    events = [make_event(ctx, email=ada), make_event(ctx, email=bob), make_event(ctx, email=ada)]
+    _exact_actor_filter(ctx, "email", "actorEmail", "email", lambda name: f"{ctx.config.run_id}-{name}@example.edu")
+
+
+def _exact_actor_filter(ctx: CheckContext, tag: str, param: str, field: str,
+                        value_for: Callable[[str], str]) -> None:
+    """Send events of two actors (one twice) under a fresh sensor; `?<param>=v` must list exactly
+    the events whose actor's `field` is v, for each of them."""
+    sensor = new_sensor(ctx, tag)
+    ada, bob = value_for("ada"), value_for("bob")
+    argument = "actor" if field == "id" else field
+    events = [make_event(ctx, **{argument: who}) for who in (ada, bob, ada)]
     _send_each(ctx, sensor, events)
-    for email in (ada, bob):
-        listed, _, _ = listing(ctx, sensor=sensor, actorEmail=email, limit=100)
-        _expect_ids(f"GET {LIST} sensor=… actorEmail={email}", listed,
-                    [e["id"] for e in events if e["actor"]["email"] == email])
+    for who in (ada, bob):
+        listed, _, _ = listing(ctx, sensor=sensor, limit=100, **{param: who})
+        _expect_ids(f"GET {LIST} sensor=… {param}={who}", listed,
+                    [e["id"] for e in events if e["actor"][field] == who])
 
 
 @rule("caliper.list.filter-dates",

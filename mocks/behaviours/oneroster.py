@@ -10,7 +10,7 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape
 
-from tbconform.fixtures.oneroster import COLLECTIONS, HREF
+from tbconform.fixtures.oneroster import COLLECTIONS, HREF, REF_COLLECTION
 from tbconform.mocks import hrefs
 from tbconform.mocks.actions import check_references, is_deleted, now_iso
 from tbconform.mocks.context import RequestContext, Response
@@ -199,12 +199,9 @@ def class_school_from_org(ctx: RequestContext, record: dict[str, Any], old: dict
     return record
 
 
-# Store collection -> GUIDRef `type` of a reference to it (hrefs come from the seed's table).
-REF_TYPE = {"users": "user", "orgs": "org", "classes": "class", "courses": "course",
-            "academicSessions": "academicSession", "courseComponents": "courseComponent",
-            "componentResources": "componentResource", "resources": "resource",
-            "lineItems": "lineItem", "categories": "category", "scoreScales": "scoreScale",
-            "assessmentLineItems": "assessmentLineItem"}
+# Store collection -> GUIDRef `type` of a reference to it: the seed's table read backwards (its first
+# type per collection is the canonical one: `academicSession`, not `term` or `gradingPeriod`).
+REF_TYPE = {collection: kind for kind, collection in reversed(REF_COLLECTION.items())}
 
 
 def _guid_refs(node: Any, segments: Any) -> list[dict[str, Any]]:

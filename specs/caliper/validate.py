@@ -317,6 +317,19 @@ def _check_context(v: Any, p: str, k: str | int, out: list, strict: bool) -> Non
                        f"them, not {_kind(v)}"))
 
 
+def _type_term(doc: dict, path: str, out: list, noun: str) -> str | None:
+    """The document's `type` term; None once the problem (missing, null, not a string) is recorded."""
+    t = doc.get("type")
+    if t is None:
+        out.append(Problem(_at(path, "type"), "caliper.value.type" if "type" in doc else
+                           "caliper.required", f"type is required (an {noun} type term)"))
+        return None
+    if not isinstance(t, str):
+        out.append(Problem(_at(path, "type"), "caliper.value.type", f"must be a string, not {_kind(t)}"))
+        return None
+    return t
+
+
 def _check_entity_ref(v: Any, p: str, k: str | int, out: list, strict: bool,
                       allowed: frozenset[str], expected: str, iri_ok: bool, rule: str) -> None:
     if isinstance(v, str):
@@ -332,14 +345,8 @@ def _check_entity_ref(v: Any, p: str, k: str | int, out: list, strict: bool,
                            f"must be an IRI or an embedded {expected} object, not {_kind(v)}"))
         return
     here = _at(p, k)
-    t = v.get("type")
+    t = _type_term(v, here, out, "entity")
     if t is None:
-        out.append(Problem(_at(here, "type"), "caliper.value.type" if "type" in v else
-                           "caliper.required", "type is required (an entity type term)"))
-        return
-    if not isinstance(t, str):
-        out.append(Problem(_at(here, "type"), "caliper.value.type",
-                           f"must be a string, not {_kind(t)}"))
         return
     checker = _ENTITY_CHECKS.get(t)
     if checker is None:
@@ -414,14 +421,8 @@ def _use(event_type: str, action: str | None, profile: str | None) -> _Use:
 
 
 def _check_event(doc: dict, path: str, out: list, strict: bool) -> None:
-    t = doc.get("type")
+    t = _type_term(doc, path, out, "event")
     if t is None:
-        out.append(Problem(_at(path, "type"), "caliper.value.type" if "type" in doc else
-                           "caliper.required", "type is required (an event type term)"))
-        return
-    if not isinstance(t, str):
-        out.append(Problem(_at(path, "type"), "caliper.value.type",
-                           f"must be a string, not {_kind(t)}"))
         return
     et = D.EVENTS.get(t)
     if et is None:
@@ -505,14 +506,8 @@ _EVENT_SCALAR_CHECKS: dict[str, Check] = {
 
 
 def _check_entity(doc: dict, path: str, out: list, strict: bool, top: bool) -> None:
-    t = doc.get("type")
+    t = _type_term(doc, path, out, "entity")
     if t is None:
-        out.append(Problem(_at(path, "type"), "caliper.value.type" if "type" in doc else
-                           "caliper.required", "type is required (an entity type term)"))
-        return
-    if not isinstance(t, str):
-        out.append(Problem(_at(path, "type"), "caliper.value.type",
-                           f"must be a string, not {_kind(t)}"))
         return
     table = _TOP_ENTITY_CHECKS if top else _ENTITY_CHECKS
     checker = table.get(t)
