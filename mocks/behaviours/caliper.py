@@ -28,7 +28,7 @@ from tbconform.mocks.query import BoolExpr, Compiler, Predicate
 
 EVENTS, JOBS, WEBHOOKS, FILTERS = "caliperEvents", "caliperJobs", "webhooks", "webhookFilters"
 COUNTER = "caliper.next-event-id"
-INTERNAL = ("sourcedId", "actorId", "actorEmail", "eventTimeUtc")
+INTERNAL = ("sourcedId", "actorId", "actorKey", "actorEmail", "eventTimeUtc")
 PARTICIPANTS = ("actor", "object", "generated", "target", "referrer", "edApp", "group", "membership",
                 "session", "federatedSession")
 DEFAULT_LIMIT = 100
@@ -195,6 +195,13 @@ def _actor(event: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
+def actor_key(actor_id: str | None) -> str | None:
+    """The last segment of an actor id: `…/users/<sourcedId>` or `urn:uuid:<id>` give the id itself."""
+    if not actor_id:
+        return None
+    return re.split(r"[/:]", actor_id.rstrip("/"))[-1] or None
+
+
 def _record(event: dict[str, Any], envelope: dict[str, Any], allocated: int, now: str,
             client: str | None) -> dict[str, Any]:
     actor_id, actor_email = _actor(event)
@@ -206,7 +213,7 @@ def _record(event: dict[str, Any], envelope: dict[str, Any], allocated: int, now
         **{k: event.get(k) for k in PARTICIPANTS},
         "extensions": extensions if isinstance(extensions, dict) else None,
         "clientAppId": client,
-        "sourcedId": event["id"], "actorId": actor_id, "actorEmail": actor_email,
+        "sourcedId": event["id"], "actorId": actor_id, "actorKey": actor_key(actor_id), "actorEmail": actor_email,
         "eventTimeUtc": _utc(event.get("eventTime")),
     }
     return record

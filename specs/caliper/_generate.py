@@ -177,6 +177,9 @@ INTERNAL = {
     "sourcedId": s(description="Store key: the externalId."),
     "actorId": s(nullable=True, description="The actor's IRI (the string, or the object's id)."),
     "actorEmail": s(nullable=True, description="The actor's email, lower-cased."),
+    "actorKey": s(nullable=True, description="The last segment of the actor's id (a OneRoster sourcedId "
+                                             "in a users URL or a urn:uuid), so analytics find a student's "
+                                             "events by sourcedId."),
     "eventTimeUtc": s(nullable=True, description="eventTime normalised to UTC, microsecond precision."),
 }
 SCHEMAS["StoredEventRecord"] = obj({**copy.deepcopy(STORED_EVENT_PROPS), **INTERNAL},
@@ -185,7 +188,7 @@ SCHEMAS["StoredEventRecord"] = obj({**copy.deepcopy(STORED_EVENT_PROPS), **INTER
                                                "list filters' fields, which the sandbox strips from answers.",
                                    **{"x-tb-internal": sorted(INTERNAL)},
                                    example={**STORED, "sourcedId": EVENT_ID, "actorId": ACTOR["id"],
-                                            "actorEmail": ACTOR["email"],
+                                            "actorEmail": ACTOR["email"], "actorKey": ACTOR["id"].rsplit("/", 1)[-1],
                                             "eventTimeUtc": "2025-09-15T14:03:12.000000Z"})
 SCHEMAS["Pagination"] = obj({
     "total": s("integer", minimum=0), "totalPages": s("integer", minimum=0),
@@ -463,7 +466,7 @@ OPS: list[Op] = [
 
 COLLECTIONS = {
     EV: {"caliperEvents": {"schema": "StoredEventRecord",
-                           "indexed": ["sensor", "actorId", "actorEmail", "eventTimeUtc"]},
+                           "indexed": ["sensor", "actorId", "actorKey", "actorEmail", "eventTimeUtc"]},
          "caliperJobs": {"schema": "JobRecord"}},
     WH: {"webhooks": {"schema": "Webhook", "indexed": ["sensor"]},
          "webhookFilters": {"schema": "WebhookFilter", "indexed": ["webhookId"]}},
