@@ -232,12 +232,25 @@ def _tag(value: Any, run_id: str) -> str:
     return f"{run_id}-{value if isinstance(value, str) and value else secrets.token_hex(4)}"
 
 
-def tag_case(case: Any, op: OpInfo, run_id: str) -> None:
-    """Give every record a write would create (or touch) an id that starts with the run id."""
+WHOLE_BODY = "$"  # bodyKey of an unwrapped body: the body is the record
+
+
+def _record_key(op: OpInfo) -> str:
+    """The id field of the operation's collection (`x-tb-collections.<name>.key`; OneRoster's sourcedId)."""
+    declared = (op.operation.doc.raw.get("x-tb-collections") or {}).get(op.collection or "") or {}
+    return str(declared.get("key", "sourcedId"))
+
+
+def tag_case(case: Any, op: OpInfo, run_id: str, created: set[str] | frozenset[str] = frozenset()) -> None:
+    """Give every record a write would create (or touch) an id that starts with the run id.
+
+    An id the target itself allocated to a record this run created (`created`: a webhook's id) is
+    left as it is: it already names the run's own record."""
     if op.method not in ("POST", "PUT", "PATCH", "DELETE") or case.method != op.method:
         return
     id_param = op.binding.get("id")
-    if id_param and isinstance(case.path_parameters, dict) and id_param in case.path_parameters:
+    if (id_param and isinstance(case.path_parameters, dict) and id_param in case.path_parameters
+            and case.path_parameters[id_param] not in created):
         params = dict(case.path_parameters)
         params[id_param] = _tag(params[id_param], run_id)
         case.path_parameters = params
@@ -246,6 +259,8 @@ def tag_case(case: Any, op: OpInfo, run_id: str) -> None:
     body = copy.deepcopy(case.body)
     changed = False
     for key in _body_keys(op):
+        if key == WHOLE_BODY:
+            continue  # an unwrapped record's id is the target's to allocate (answered, then cleaned up)
         wrapped = body.get(key)
         entities = wrapped if isinstance(wrapped, list) else [wrapped]
         for entity in entities:
@@ -259,13 +274,15 @@ def tag_case(case: Any, op: OpInfo, run_id: str) -> None:
         case.body = body
 
 
-def _entity_ids(wrapper: Any, keys: list[str]) -> list[str]:
+def _entity_ids(wrapper: Any, keys: list[str], id_field: str = "sourcedId") -> list[str]:
     ids = []
     for key in keys:
+        if key == WHOLE_BODY:
+            continue
         wrapped = wrapper.get(key) if isinstance(wrapper, dict) else None
         for entity in wrapped if isinstance(wrapped, list) else [wrapped]:
-            if isinstance(entity, dict) and isinstance(entity.get("sourcedId"), str):
-                ids.append(entity["sourcedId"])
+            if isinstance(entity, dict) and isinstance(entity.get(id_field), str):
+                ids.append(entity[id_field])
     return ids
 
 
@@ -295,7 +312,7 @@ def _answered_ids(op: OpInfo, response: Any) -> list[str]:
     for pair in pairs if isinstance(pairs, list) else [pairs]:
         if isinstance(pair, dict) and isinstance(pair.get("allocatedSourcedId"), str):
             ids.append(pair["allocatedSourcedId"])
-    return ids + _entity_ids(payload, _body_keys(op) + op.response_keys)
+    return ids + _entity_ids(payload, _body_keys(op) + op.response_keys, _record_key(op))
 
 
 class _WriteCleanup:
@@ -321,13 +338,16 @@ class _WriteCleanup:
                 registered.add(path)
                 self.entries.append(self.cleanup.add(path, f"{self.op.collection} {record_id} (contract {self.op.label})"))
 
-    def answered(self, response: Any) -> None:
+    def answered(self, response: Any) -> list[str]:
+        """Register the ids the answer names; returns them (the run's own records from now on)."""
         if self.delete is None:
-            return
+            return []
         if 200 <= response.status_code < 300:
-            self._add(_answered_ids(self.op, response))
-        else:
-            self.cleanup.discard(self.entries)  # type: ignore[union-attr] - set whenever delete is
+            ids = _answered_ids(self.op, response)
+            self._add(ids)
+            return ids
+        self.cleanup.discard(self.entries)  # type: ignore[union-attr] - set whenever delete is
+        return []
 
 
 # -- running one case -----------------------------------------------------------------------
@@ -353,6 +373,7 @@ class _Runner:
         self.stopped: str | None = None
         self.unanswered = False  # stopped by a timeout or dropped connection (a failure, not an error)
         self._configs: dict[tuple[str, str | None], Any] = {}
+        self.created: set[str] = set()  # ids the target allocated to records this runner created
 
     def op_for(self, case: Any) -> OpInfo | None:
         if self.op is not None:
@@ -365,12 +386,12 @@ class _Runner:
     def send(self, case: Any) -> Any:
         op = self.op_for(case)
         if self.writes and op is not None:
-            tag_case(case, op, self.run_id)
+            tag_case(case, op, self.run_id, self.created)
         pending = _WriteCleanup(self.catalog, op, case, self.cleanup) if op is not None else None
         response = case.call(session=self.session, base_url=self.base_url)
         self.tally.cases += 1
         if pending is not None:
-            pending.answered(response)
+            self.created.update(pending.answered(response))
         return response
 
     def handle(self, case: Any, recorder: Any = None) -> None:

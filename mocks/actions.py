@@ -15,7 +15,7 @@ import orjson
 from tbconform.mocks.context import RequestContext, Response
 from tbconform.mocks.errors import ApiError
 from tbconform.mocks.model import Collection, Segments
-from tbconform.mocks.query import Compiler, QueryError, parse_filter, sort_expression
+from tbconform.mocks.query import Compiler, Predicate, QueryError, parse_filter, sort_expression
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 DEFAULT_LIMIT = 100
@@ -193,6 +193,10 @@ def action_list(ctx: RequestContext) -> Response:
             user = ctx.sandbox.stages.filter_compiler(coll.fields)
             user.params = compiler.params
             parts.append(user.compile(parse_filter(str(ctx.query["filter"]))))
+        for param, path in (ctx.binding.get("params") or {}).items():
+            value = ctx.query.get(param)
+            if value is not None and str(value) != "":
+                parts.append(compiler.compile(Predicate(path, "=", str(value))))
         search = ctx.query.get("search")
         if search is not None and str(search).strip():
             if not coll.search:
@@ -209,9 +213,13 @@ def action_list(ctx: RequestContext) -> Response:
     except QueryError as exc:
         raise ApiError(400, str(exc)) from None
     keep = _fields(ctx, coll)
+    where = " AND ".join(parts) or "1"
+    if ctx.binding.get("paging") == "none":  # an unpaged list: every match under the wrapper key(s)
+        rows = ctx.store.select(coll.name, where, compiler.params, order)
+        items = [project(orjson.loads(r), keep) for r in rows] if keep is not None else [orjson.loads(r) for r in rows]
+        return Response.json(200, {k: items for k in response_keys(ctx, coll.name)})
     limit = int(ctx.query.get("limit", DEFAULT_LIMIT))
     offset = min(int(ctx.query.get("offset", 0)), MAX_OFFSET)
-    where = " AND ".join(parts) or "1"
     total, rows = ctx.store.page(coll.name, where, compiler.params, order, limit, offset)
     if keep is None:
         items = "[" + ",".join(rows) + "]"
@@ -320,7 +328,7 @@ def check_references(ctx: RequestContext, coll: Collection, record: dict[str, An
     problems = []
     for segments, target in coll.refs:
         ids = referenced_ids(record, segments)
-        own = [i for i in ids if target == coll.name and i == record.get("sourcedId")]
+        own = [i for i in ids if target == coll.name and i == record.get(coll.key)]
         for missing in ctx.store.missing(target, [i for i in ids if i not in own]):
             field = ".".join(name for name, _ in segments)
             problems.append({"path": field, "message": f"{field} refers to {target} {missing!r}, which does not exist"})
@@ -334,32 +342,51 @@ def _run_hooks(ctx: RequestContext, coll: Collection, record: dict[str, Any], ol
     return record
 
 
+def _kept_on_replace(coll: Collection, old: dict[str, Any]) -> dict[str, Any]:
+    """What a replacing PUT (`replace: true`) keeps of the stored record: its key and creation stamp."""
+    kept = [coll.key, coll.stamps.get("created")]
+    return {k: old[k] for k in kept if k and k in old}
+
+
 def _prepare(ctx: RequestContext, coll: Collection, item: Any, old: dict[str, Any] | None,
              record_id: str | None) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ApiError(400, f"each {coll.name} entry must be a JSON object")
-    merged: dict[str, Any] = dict(old or {})
+    binding = ctx.binding
+    defaults = substitute(binding.get("defaults") or {}, ctx.path_params)
+    now = now_iso()
     if old is None:
-        merged["status"] = "active"
-        merged.update(substitute(ctx.binding.get("defaults") or {}, ctx.path_params))
+        merged: dict[str, Any] = {} if coll.hard_delete else {"status": "active"}
+        merged.update(defaults)
+        if coll.stamps.get("created"):
+            merged[coll.stamps["created"]] = now
+    else:
+        merged = _kept_on_replace(coll, old) if binding.get("replace") else dict(old)
     merged.update(item)
-    supplied = merged.get("sourcedId")
+    merged.update(binding.get("set") or {})
+    supplied = merged.get(coll.key)
     if record_id is not None:
-        merged["sourcedId"] = record_id
+        merged[coll.key] = record_id
     elif not isinstance(supplied, str) or not supplied.strip():
-        merged["sourcedId"] = str(uuid.uuid4())
+        merged[coll.key] = str(uuid.uuid4())
     if old is not None:
-        merged.update({k: v for k, v in substitute(ctx.binding.get("defaults") or {}, ctx.path_params).items() if k not in item})
-    merged["dateLastModified"] = now_iso()
+        merged.update({k: v for k, v in defaults.items() if k not in item and (k not in merged or not binding.get("replace"))})
+    if coll.stamps.get("modified"):
+        merged[coll.stamps["modified"]] = now
     record = coerce_to_schema(merged, coll.schema, coll.resolve)
     record = _run_hooks(ctx, coll, record, old)
     ctx.sandbox.stages.references(ctx, coll, record)
     return record
 
 
+WHOLE_BODY = "$"  # bodyKey for an unwrapped body: the request body is the record itself
+
+
 def _payload(ctx: RequestContext) -> list[Any]:
     key = ctx.binding.get("bodyKey") or singular(ctx)
-    value = ctx.body_item(key)
+    if ctx.binding.get("set") and ctx.body is None:
+        return [{}]  # a fixed change (activate, deactivate) needs no body
+    value = ctx.body if key == WHOLE_BODY else ctx.body_item(key)
     if ctx.binding.get("many"):
         if not isinstance(value, list) or not value:
             raise ApiError(400, f"{key!r} must be a non-empty array")
@@ -367,10 +394,13 @@ def _payload(ctx: RequestContext) -> list[Any]:
     return [value]
 
 
-def _write_response(ctx: RequestContext, style: str, records: list[tuple[str | None, dict[str, Any]]]) -> Response:
+def _write_response(ctx: RequestContext, style: Any, records: list[tuple[str | None, dict[str, Any]]]) -> Response:
     status = ctx.operation.success_status
+    if isinstance(style, dict):  # an answer template: `{message: "webhook {id} deleted"}`, `{data: null}`
+        return Response.json(status, substitute(style, ctx.path_params))
+    key = ctx.collection().key
     if style == "sourcedIdPairs":
-        pairs = [{"suppliedSourcedId": supplied or rec["sourcedId"], "allocatedSourcedId": rec["sourcedId"]}
+        pairs = [{"suppliedSourcedId": supplied or rec[key], "allocatedSourcedId": rec[key]}
                  for supplied, rec in records]
         return Response.json(status, {"sourcedIdPairs": pairs if ctx.binding.get("many") else pairs[0]})
     if status == 204 or style == "none":
@@ -390,10 +420,10 @@ def action_create(ctx: RequestContext) -> Response:
     created: list[tuple[str | None, dict[str, Any]]] = []
     with ctx.store.transaction():
         for item in _payload(ctx):
-            supplied = item.get("sourcedId") if isinstance(item, dict) else None
+            supplied = item.get(coll.key) if isinstance(item, dict) else None
             record = _prepare(ctx, coll, item, None, None)
-            if ctx.store.exists(coll.name, record["sourcedId"]):
-                raise ApiError(409, f"{coll.name} {record['sourcedId']!r} already exists; use PUT to change it")
+            if ctx.store.exists(coll.name, record[coll.key]):
+                raise ApiError(409, f"{coll.name} {record[coll.key]!r} already exists; use PUT to change it")
             ctx.store.insert(coll.name, record)
             created.append((supplied if isinstance(supplied, str) else None, record))
     return _write_response(ctx, ctx.binding.get("respond", "sourcedIdPairs"), created)
@@ -448,10 +478,37 @@ def action_delete(ctx: RequestContext) -> Response:
         record = find_in_view(ctx, coll, record_id)
         if record is None or is_deleted(record):
             raise _not_found(coll, record_id)
-        record["status"] = "tobedeleted"
-        record["dateLastModified"] = now_iso()
-        ctx.store.replace(coll.name, record)
+        if coll.hard_delete:
+            remove_with_dependents(ctx, coll, record_id)
+        else:
+            record["status"] = "tobedeleted"
+            if coll.stamps.get("modified"):
+                record[coll.stamps["modified"]] = now_iso()
+            ctx.store.replace(coll.name, record)
+    respond = ctx.binding.get("respond")
+    if isinstance(respond, dict):
+        return _write_response(ctx, respond, [])
     return Response.empty(ctx.operation.success_status if ctx.operation.success_status != 200 else 204)
+
+
+def remove_with_dependents(ctx: RequestContext, coll: Collection, record_id: str) -> None:
+    """Hard delete: the record goes, and so does every record of a hard-deleting collection whose
+    reference (`x-tb-ref`) points at it (a webhook's filters), so nothing is left dangling."""
+    for other in ctx.sandbox.collections.values():
+        if not other.hard_delete:
+            continue
+        for segments, target in other.refs:
+            if target != coll.name or any(is_array for _, is_array in segments):
+                continue
+            path = ".".join(name for name, _ in segments)
+            field = path if path in other.fields else f"{path}.sourcedId"
+            compiler = Compiler(other.fields)
+            where = compiler.compile(Predicate(field, "=", record_id))
+            for raw in ctx.store.select(other.name, where, compiler.params):
+                dependent = ctx.store.key_of(other.name, orjson.loads(raw))
+                if (other.name, dependent) != (coll.name, record_id):
+                    remove_with_dependents(ctx, other, dependent)
+    ctx.store.delete(coll.name, record_id)
 
 
 ACTIONS: dict[str, Callable[[RequestContext], Response]] = {

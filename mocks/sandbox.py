@@ -52,6 +52,7 @@ class SandboxConfig:
     delivery_max_delay: float = 30.0
     delivery_timeout: float = 5.0
     delivery_any_host: bool = False  # False: deliver to loopback targets only (others are logged, refused)
+    analytics_delay: float = 0.0  # EduBridge analytics leave out events stored less than this many seconds ago
 
 
 def _scopes(docs: list[SpecDocument]) -> set[str]:
@@ -104,7 +105,8 @@ class Sandbox:
                                                  self.config.delivery_max_delay, self.config.delivery_timeout),
                                      loopback_only=not self.config.delivery_any_host)
         indexed = [c.fields[f] for c in self.collections.values() for f in c.indexed]
-        self.store = Store(self.config.db or ":memory:", indexed)
+        keys = {c.name: c.key for c in self.collections.values() if c.key != "sourcedId"}
+        self.store = Store(self.config.db or ":memory:", indexed, keys)
         if self.store.is_empty():
             self.reseed()
 

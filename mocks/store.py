@@ -49,9 +49,12 @@ class StoreError(Exception):
 
 
 class Store:
-    def __init__(self, path: str | Path = ":memory:", indexed: Iterable[FieldPath] = ()) -> None:
-        """`indexed`: the field paths the specs declare indexed (their `indexed_in` names the collection)."""
+    def __init__(self, path: str | Path = ":memory:", indexed: Iterable[FieldPath] = (),
+                 keys: dict[str, str] | None = None) -> None:
+        """`indexed`: the field paths the specs declare indexed (their `indexed_in` names the collection).
+        `keys`: collection -> the record field that is its key, where it is not `sourcedId`."""
         self.path = str(path)
+        self.keys = dict(keys or {})
         self.lock = threading.RLock()
         self._depth = 0
         self._counts: dict[tuple[str, str, tuple[Any, ...]], int] = {}
@@ -285,14 +288,17 @@ class Store:
         return self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
 
     # -- writes -----------------------------------------------------------------------------
+    def key_of(self, collection: str, record: dict[str, Any]) -> str:
+        return str(record[self.keys.get(collection, "sourcedId")])
+
     def insert(self, collection: str, record: dict[str, Any]) -> None:
         with self.transaction():
             self._written()
             self.db.execute(
                 "INSERT INTO records (collection, id, data) VALUES (?, ?, ?)",
-                (collection, record["sourcedId"], orjson.dumps(record).decode()),
+                (collection, self.key_of(collection, record), orjson.dumps(record).decode()),
             )
-            self._index_values(collection, record["sourcedId"])
+            self._index_values(collection, self.key_of(collection, record))
 
     def replace(self, collection: str, record: dict[str, Any]) -> None:
         """Update in place (keeps the record's position in the default order)."""
@@ -300,9 +306,9 @@ class Store:
             self._written()
             self.db.execute(
                 "UPDATE records SET data = ? WHERE collection = ? AND id = ?",
-                (orjson.dumps(record).decode(), collection, record["sourcedId"]),
+                (orjson.dumps(record).decode(), collection, self.key_of(collection, record)),
             )
-            self._index_values(collection, record["sourcedId"])
+            self._index_values(collection, self.key_of(collection, record))
 
     def delete(self, collection: str, record_id: str) -> None:
         """Remove a record outright (the API soft-deletes; this is for faults and tools)."""
@@ -319,7 +325,7 @@ class Store:
         with self.transaction():
             self._written()
             for collection, record in records:
-                rows.append((collection, record["sourcedId"], orjson.dumps(record).decode()))
+                rows.append((collection, self.key_of(collection, record), orjson.dumps(record).decode()))
                 if len(rows) >= batch:
                     self.db.executemany("INSERT INTO records (collection, id, data) VALUES (?, ?, ?)", rows)
                     total += len(rows)

@@ -12,6 +12,7 @@ from tbconform.specs.fieldpaths import FieldPath, IndexStats, field_paths, sorta
 from tbconform.specs.loader import SpecDocument, SpecError
 
 Segments = tuple[tuple[str, bool], ...]
+DEFAULT_STAMPS = {"modified": "dateLastModified"}  # OneRoster's; Timeback's webhooks use created_at/updated_at
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Collection:
     search: list[str]
     refs: list[tuple[Segments, str]]
     indexed: list[str] = field(default_factory=list)  # paths the store keeps an index for
+    key: str = "sourcedId"  # the record field that identifies it (the store's key)
+    hard_delete: bool = False  # DELETE removes the record (and dependents) instead of marking it
+    stamps: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STAMPS))  # created/modified fields
 
     def resolve(self, node: Any) -> Any:
         return self.doc.resolve(node)
@@ -72,6 +76,22 @@ def _indexed(doc: SpecDocument, name: str, spec: dict[str, Any], paths: dict[str
     return list(dict.fromkeys(declared))
 
 
+def _record_options(doc: SpecDocument, name: str, spec: dict[str, Any], paths: dict[str, FieldPath]) -> dict[str, Any]:
+    """`key`, `delete` and `stamps` of a collection declaration, checked at spec load."""
+    where = f"{doc.label}: x-tb-collections.{name}"
+    key = spec.get("key", "sourcedId")
+    if "key" in spec and (not isinstance(key, str) or key not in paths):
+        raise SpecError(f"{where}.key must name a field of {spec['schema']}, got {key!r}")
+    delete = spec.get("delete", "soft")
+    if delete not in ("soft", "hard"):
+        raise SpecError(f"{where}.delete must be 'soft' or 'hard', got {delete!r}")
+    stamps = spec.get("stamps", DEFAULT_STAMPS)
+    if "stamps" in spec and (not isinstance(stamps, dict) or not set(stamps) <= {"created", "modified"}
+            or not all(isinstance(v, str) and v in paths for v in stamps.values())):
+        raise SpecError(f"{where}.stamps must map created/modified to fields of {spec['schema']}, got {stamps!r}")
+    return {"key": key, "hard_delete": delete == "hard", "stamps": dict(stamps)}
+
+
 def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
     out: dict[str, Collection] = {}
     for doc in docs:
@@ -92,6 +112,7 @@ def compile_collections(docs: list[SpecDocument]) -> dict[str, Collection]:
                 search=list(spec.get("search", [])),
                 refs=_references(schema, doc.resolve),
                 indexed=indexed,
+                **_record_options(doc, name, spec, paths),
             )
     for coll in out.values():
         for _, target in coll.refs:

@@ -32,6 +32,13 @@ def write(tmp_path, text: str):
     (lambda d: yaml.safe_dump({**d, "paths": {"/x": {"get": {
         "responses": {}, "parameters": [{"$ref": "#/components/parameters/Nowhere"}],
         "x-tb-binding": {"collection": "things", "action": "list"}}}}}), "Nowhere"),
+    (lambda d: yaml.safe_dump({**d, "x-tb-collections": {"things": {"schema": "Thing", "key": "id"}}}),
+     "things.key must name a field"),
+    (lambda d: yaml.safe_dump({**d, "x-tb-collections": {"things": {"schema": "Thing", "delete": "never"}}}),
+     "things.delete must be 'soft' or 'hard'"),
+    (lambda d: yaml.safe_dump({**d, "x-tb-collections": {"things": {"schema": "Thing",
+                                                                    "stamps": {"created": "born"}}}}),
+     "things.stamps must map created/modified"),
 ])
 def test_broken_spec_is_a_clear_error(tmp_path, mutate, words):
     root = write(tmp_path, mutate(GOOD))

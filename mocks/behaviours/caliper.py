@@ -1,10 +1,10 @@
 """Caliper behaviour a spec cannot express: judging envelopes with the Caliper validator, storing
-their events and the send's job in one transaction, the stored-event list filters, webhooks and
-their filters (Timeback's unwrapped bodies, ids and delete answers), and planning the webhook
-deliveries of newly stored events (sent by `mocks/background.py`).
+their events and the send's job in one transaction, the stored-event list filters, the checks on
+webhook and filter writes a schema cannot make (write hooks: the CRUD itself is generic bindings),
+and planning the webhook deliveries of newly stored events (sent by `mocks/background.py`).
 
-Store records carry the store key `sourcedId` (an event's externalId, a webhook's id) and, for
-events, the list filters' fields (`x-tb-internal` on StoredEventRecord); answers leave them out.
+Event records carry the store key `sourcedId` (the externalId) and the list filters' fields
+(`x-tb-internal` on StoredEventRecord); answers leave them out. Webhooks and filters are keyed `id`.
 """
 from __future__ import annotations
 
@@ -383,13 +383,6 @@ def _select(ctx_or_store: Any, collection: str, field: str | None = None, value:
     return [orjson.loads(r) for r in store.select(collection, where, compiler.params)]
 
 
-def _found(ctx: RequestContext, collection: str, record_id: str, noun: str) -> dict[str, Any]:
-    record = ctx.store.get(collection, record_id)
-    if record is None:
-        raise ApiError(404, f"{noun} {record_id!r} not found")
-    return record
-
-
 def _target_url(value: str) -> None:
     try:
         parts = urlsplit(value)
@@ -402,147 +395,36 @@ def _target_url(value: str) -> None:
                        [{"path": "$.targetUrl", "rule": "webhooks.target-url", "message": "not an http(s) URL"}])
 
 
-WEBHOOK_FIELDS = ("name", "targetUrl", "secret", "active", "sensor", "description")
-
-
-def _webhook_from(body: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    _target_url(body["targetUrl"])
-    now = now_iso()
-    record.update({k: body.get(k) for k in WEBHOOK_FIELDS}, updated_at=now)
-    record.setdefault("created_at", now)
-    record.setdefault("deleted_at", None)
+def webhook_written(ctx: RequestContext, record: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """What the schema's pattern cannot judge: the target must parse as a URL with a usable port."""
+    _target_url(str(record.get("targetUrl", "")))
     return record
 
 
-def list_webhooks(ctx: RequestContext) -> Response:
-    sensor = ctx.query.get("sensor")
-    hooks = (_select(ctx, WEBHOOKS, "sensor", str(sensor), ctx.collection(WEBHOOKS).fields)
-             if sensor not in (None, "") else _select(ctx, WEBHOOKS))
-    return _answer(200, {"webhooks": [_wire(h) for h in hooks]})
+def _filter_values(record: dict[str, Any]) -> list[str]:
+    raw = record["filterValue"]
+    return [v.strip() for v in raw.split(",")] if record["filterOperator"] in ("in", "notIn") else [raw]
 
 
-def create_webhook(ctx: RequestContext) -> Response:
-    hook_id = str(uuid.uuid4())
-    record = _webhook_from(ctx.body, {"sourcedId": hook_id, "id": hook_id})
-    ordered = {"sourcedId": hook_id, "id": hook_id, **{k: record[k] for k in WEBHOOK_FIELDS},
-               "created_at": record["created_at"], "updated_at": record["updated_at"], "deleted_at": None}
-    ctx.store.insert(WEBHOOKS, ordered)
-    return _answer(ctx.operation.success_status, {"webhook": _wire(ordered)})
-
-
-def get_webhook(ctx: RequestContext) -> Response:
-    return _answer(200, {"webhook": _wire(_found(ctx, WEBHOOKS, ctx.path_params["id"], "webhook"))})
-
-
-def update_webhook(ctx: RequestContext) -> Response:
-    with ctx.store.transaction():
-        record = _webhook_from(ctx.body, _found(ctx, WEBHOOKS, ctx.path_params["id"], "webhook"))
-        ctx.store.replace(WEBHOOKS, record)
-    return _answer(200, {"webhook": _wire(record)})
-
-
-def _set_active(ctx: RequestContext, active: bool) -> Response:
-    with ctx.store.transaction():
-        record = _found(ctx, WEBHOOKS, ctx.path_params["id"], "webhook")
-        record.update(active=active, updated_at=now_iso())
-        ctx.store.replace(WEBHOOKS, record)
-    return _answer(200, {"webhook": _wire(record)})
-
-
-def activate_webhook(ctx: RequestContext) -> Response:
-    return _set_active(ctx, True)
-
-
-def deactivate_webhook(ctx: RequestContext) -> Response:
-    return _set_active(ctx, False)
-
-
-def delete_webhook(ctx: RequestContext) -> Response:
-    hook_id = ctx.path_params["id"]
-    with ctx.store.transaction():
-        _found(ctx, WEBHOOKS, hook_id, "webhook")
-        for flt in _select(ctx, FILTERS, "webhookId", hook_id, ctx.collection(FILTERS).fields):
-            ctx.store.delete(FILTERS, flt["sourcedId"])
-        ctx.store.delete(WEBHOOKS, hook_id)
-    return _answer(200, {"message": f"webhook {hook_id} deleted"})
-
-
-FILTER_FIELDS = ("webhookId", "filterKey", "filterValue", "filterType", "filterOperator", "active")
-
-
-def _filter_values(body: dict[str, Any]) -> list[str]:
-    raw = body["filterValue"]
-    return [v.strip() for v in raw.split(",")] if body["filterOperator"] in ("in", "notIn") else [raw]
-
-
-def _check_filter(ctx: RequestContext, body: dict[str, Any]) -> None:
+def filter_written(ctx: RequestContext, record: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """A filter's value must mean something to the matcher: a number, a boolean, a regex Python's `re`
+    compiles (the schema checks the spelling; this checks with the code that will match)."""
     problems = []
-    kind, op = body["filterType"], body["filterOperator"]
-    for value in _filter_values(body):
+    kind, op = record["filterType"], record["filterOperator"]
+    for value in _filter_values(record):
         if kind == "number" and not _reads_as_number(value):
             problems.append(f"filterValue {value!r} is not a number")
         elif kind == "boolean" and value.strip().lower() not in ("true", "false"):
             problems.append(f"filterValue {value!r} is not true or false")
     if op == "regexp":
         try:
-            _regex(body["filterValue"])
+            _regex(record["filterValue"])
         except re.error as exc:
             problems.append(f"filterValue is not a valid regular expression: {exc}")
     if problems:
         raise ApiError(400, "; ".join(problems),
                        [{"path": "$.filterValue", "rule": "webhooks.filter-value", "message": p} for p in problems])
-    if not ctx.store.exists(WEBHOOKS, body["webhookId"]):
-        raise ApiError(422, f"webhookId refers to webhook {body['webhookId']!r}, which does not exist",
-                       [{"path": "$.webhookId", "rule": "webhooks.reference", "message": "no such webhook"}])
-
-
-def _filter_from(body: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    now = now_iso()
-    record.update({k: body[k] for k in FILTER_FIELDS}, updated_at=now)
-    record.setdefault("created_at", now)
-    record.setdefault("deleted_at", None)
     return record
-
-
-def list_filters(ctx: RequestContext) -> Response:
-    return _answer(200, {"filters": [_wire(f) for f in _select(ctx, FILTERS)]})
-
-
-def filters_of_webhook(ctx: RequestContext) -> Response:
-    hook_id = ctx.path_params["webhookId"]
-    _found(ctx, WEBHOOKS, hook_id, "webhook")
-    rows = _select(ctx, FILTERS, "webhookId", hook_id, ctx.collection(FILTERS).fields)
-    return _answer(200, {"filters": [_wire(f) for f in rows]})
-
-
-def create_filter(ctx: RequestContext) -> Response:
-    with ctx.store.transaction():
-        _check_filter(ctx, ctx.body)
-        filter_id = str(uuid.uuid4())
-        record = _filter_from(ctx.body, {"sourcedId": filter_id, "id": filter_id})
-        ctx.store.insert(FILTERS, record)
-    return _answer(ctx.operation.success_status, {"filter": _wire(record)})
-
-
-def get_filter(ctx: RequestContext) -> Response:
-    return _answer(200, {"filter": _wire(_found(ctx, FILTERS, ctx.path_params["id"], "webhook filter"))})
-
-
-def update_filter(ctx: RequestContext) -> Response:
-    with ctx.store.transaction():
-        record = _found(ctx, FILTERS, ctx.path_params["id"], "webhook filter")
-        _check_filter(ctx, ctx.body)
-        record = _filter_from(ctx.body, record)
-        ctx.store.replace(FILTERS, record)
-    return _answer(200, {"filter": _wire(record)})
-
-
-def delete_filter(ctx: RequestContext) -> Response:
-    filter_id = ctx.path_params["id"]
-    with ctx.store.transaction():
-        _found(ctx, FILTERS, filter_id, "webhook filter")
-        ctx.store.delete(FILTERS, filter_id)
-    return _answer(200, {"message": f"webhook filter {filter_id} deleted"})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -726,18 +608,6 @@ BEHAVIOURS = {
     "caliper.validate": validate_only,
     "caliper.list": list_events,
     "caliper.get": get_event,
-    "webhooks.list": list_webhooks,
-    "webhooks.create": create_webhook,
-    "webhooks.get": get_webhook,
-    "webhooks.update": update_webhook,
-    "webhooks.delete": delete_webhook,
-    "webhooks.activate": activate_webhook,
-    "webhooks.deactivate": deactivate_webhook,
-    "webhook-filters.list": list_filters,
-    "webhook-filters.create": create_filter,
-    "webhook-filters.of-webhook": filters_of_webhook,
-    "webhook-filters.get": get_filter,
-    "webhook-filters.update": update_filter,
-    "webhook-filters.delete": delete_filter,
 }
+WRITE_HOOKS = {WEBHOOKS: webhook_written, FILTERS: filter_written}
 ERROR_STYLES = {"caliper": caliper_envelope}

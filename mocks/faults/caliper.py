@@ -1,7 +1,7 @@
 """Caliper and webhook faults: broken receivers the `caliper.*` harness rules must each notice.
 
-They wrap the Caliper plug-in's behaviours (`behaviour:<name>` steps, `mocks/behaviours/caliper.py`)
-and, for webhook delivery, the plan a send hands `sandbox.deliveries` (through a view of the
+They wrap the Caliper plug-in's behaviours (`behaviour:<name>` steps, `mocks/behaviours/caliper.py`),
+the generic actions of the webhook bindings and, for webhook delivery, the plan a send hands `sandbox.deliveries` (through a view of the
 sandbox whose `deliveries` transforms each planned delivery).
 """
 from __future__ import annotations
@@ -156,15 +156,16 @@ def _job_pending(call: Action) -> Action:
     return run
 
 
-@fault("webhook-update-ignored", "PUT /webhooks/{id} answers the change but does not store it",
-       wraps="behaviour:webhooks.update")
+@fault("webhook-update-ignored", "PUT /webhooks/{id} answers the change but does not store it", wraps="update")
 def _webhook_update_ignored(call: Action) -> Action:
     def run(ctx: RequestContext) -> Response:
-        record = ctx.store.get(B.WEBHOOKS, ctx.path_params["id"])
-        if record is None:
+        if ctx.binding.get("collection") != B.WEBHOOKS:
             return call(ctx)
-        shown = {**B._wire(record), **{k: ctx.body.get(k) for k in B.WEBHOOK_FIELDS}}
-        return B._answer(200, {"webhook": shown})
+        record = ctx.store.get(B.WEBHOOKS, ctx.path_params["id"])
+        response = call(ctx)
+        if record is not None and response.status < 300:
+            ctx.store.replace(B.WEBHOOKS, record)  # the answer shows the change; the store keeps the old
+        return response
     return run
 
 

@@ -296,7 +296,7 @@ SCHEMAS["WebhookFilterInput"] = obj({
                 "regexp one must compile.",
     allOf=FILTER_VALUE_RULES, example=FILTER_IN)
 SCHEMAS["WebhookFilter"] = obj({
-    "id": s(), "webhookId": s(), "filterKey": s(), "filterValue": s(), "filterType": enum(*FILTER_TYPES),
+    "id": s(), "webhookId": s(**{"x-tb-ref": "webhooks"}), "filterKey": s(), "filterValue": s(), "filterType": enum(*FILTER_TYPES),
     "filterOperator": enum(*FILTER_OPERATORS), "active": s("boolean"),
     "created_at": s(nullable=True), "updated_at": s(nullable=True), "deleted_at": s(nullable=True),
 }, ["id", "webhookId", "filterKey", "filterValue", "filterType", "filterOperator", "active"],
@@ -395,6 +395,12 @@ class Op:
 
 
 EV, WH = "caliper", "webhooks"
+# Webhooks and their filters are written unwrapped (`$`: the body is the record), keyed by `id`,
+# answered under `webhook` / `filter`; collections declare the key, stamps and hard delete.
+HOOKS = {"collection": "webhooks", "bodyKey": "$", "defaults": {"sensor": None, "description": None, "deleted_at": None}}
+ONE_HOOK = {"id": "id", "respond": "wrapped", "responseKeys": ["webhook"]}
+FILTERS = {"collection": "webhookFilters", "bodyKey": "$", "defaults": {"deleted_at": None}}
+ONE_FILTER = {"id": "id", "respond": "wrapped", "responseKeys": ["filter"]}
 SEND, READ = ("event.create",), ("event.readonly", "event.create")
 WH_READ, WH_WRITE = ("webhook.readonly", "webhook.create"), ("webhook.create",)
 LIST_PARAMS = ("Limit", "Offset", "Sensor", "StartDate", "EndDate", "ActorId", "ActorEmail")
@@ -425,51 +431,64 @@ OPS: list[Op] = [
        ("200", answer("JobStatusResponse", "The job.")),
        binding={"collection": "caliperJobs", "action": "get", "id": "jobId", "responseKeys": ["job"]},
        tag="jobs"),
-    # webhooks
+    # webhooks: plain CRUD on two hard-deleting collections, as bindings
     Op(WH, "get", "/webhooks", "listWebhooks", "List webhooks", WH_READ,
        ("200", answer("WebhookList", "The webhooks (all of them, or a sensor's).")),
-       behaviour="webhooks.list", params=("WebhookSensor",), tag="webhooks"),
+       binding={**HOOKS, "action": "list", "paging": "none", "params": {"sensor": "sensor"},
+                "responseKeys": ["webhooks"]}, params=("WebhookSensor",), tag="webhooks"),
     Op(WH, "post", "/webhooks", "createWebhook", "Create a webhook", WH_WRITE,
        ("201", answer("WebhookResponse", "The created webhook.")),
-       behaviour="webhooks.create", body="WebhookInput", tag="webhooks"),
+       binding={**HOOKS, "action": "create", **ONE_HOOK}, body="WebhookInput", tag="webhooks"),
     Op(WH, "get", "/webhooks/{id}", "getWebhook", "Get a webhook", WH_READ,
-       ("200", answer("WebhookResponse", "The webhook.")), behaviour="webhooks.get", tag="webhooks"),
+       ("200", answer("WebhookResponse", "The webhook.")), binding={**HOOKS, "action": "get", **ONE_HOOK},
+       tag="webhooks"),
     Op(WH, "put", "/webhooks/{id}", "updateWebhook", "Replace a webhook", WH_WRITE,
        ("200", answer("WebhookResponse", "The updated webhook.")),
-       behaviour="webhooks.update", body="WebhookInput", tag="webhooks"),
+       binding={**HOOKS, "action": "update", "replace": True, **ONE_HOOK}, body="WebhookInput", tag="webhooks"),
     Op(WH, "delete", "/webhooks/{id}", "deleteWebhook", "Delete a webhook (and its filters)", WH_WRITE,
        ("200", answer("DeleteMessage", "Deleted; no delivery starts or retries for it any more.")),
-       behaviour="webhooks.delete", tag="webhooks"),
+       binding={**HOOKS, "action": "delete", "id": "id", "respond": {"message": "webhook {id} deleted"}},
+       tag="webhooks"),
     Op(WH, "put", "/webhooks/{id}/activate", "activateWebhook", "Activate a webhook", WH_WRITE,
-       ("200", answer("WebhookResponse", "The webhook, active.")), behaviour="webhooks.activate", tag="webhooks"),
+       ("200", answer("WebhookResponse", "The webhook, active.")),
+       binding={**HOOKS, "action": "patch", "set": {"active": True}, **ONE_HOOK}, tag="webhooks"),
     Op(WH, "put", "/webhooks/{id}/deactivate", "deactivateWebhook", "Deactivate a webhook", WH_WRITE,
        ("200", answer("WebhookResponse", "The webhook, inactive: no delivery starts or retries for it.")),
-       behaviour="webhooks.deactivate", tag="webhooks"),
+       binding={**HOOKS, "action": "patch", "set": {"active": False}, **ONE_HOOK}, tag="webhooks"),
     Op(WH, "get", "/webhook-filters", "listWebhookFilters", "List webhook filters", WH_READ,
-       ("200", answer("WebhookFilterList", "Every webhook filter.")), behaviour="webhook-filters.list",
+       ("200", answer("WebhookFilterList", "Every webhook filter.")),
+       binding={**FILTERS, "action": "list", "paging": "none", "responseKeys": ["filters"]},
        tag="webhook-filters"),
     Op(WH, "post", "/webhook-filters", "createWebhookFilter", "Create a webhook filter", WH_WRITE,
        ("201", answer("WebhookFilterResponse", "The created filter.")),
-       behaviour="webhook-filters.create", body="WebhookFilterInput", errors=("422",), tag="webhook-filters"),
+       binding={**FILTERS, "action": "create", **ONE_FILTER}, body="WebhookFilterInput", errors=("422",),
+       tag="webhook-filters"),
     Op(WH, "get", "/webhook-filters/webhook/{webhookId}", "listFiltersOfWebhook", "Filters of one webhook",
        WH_READ, ("200", answer("WebhookFilterList", "The webhook's filters.")),
-       behaviour="webhook-filters.of-webhook", tag="webhook-filters"),
+       binding={**FILTERS, "action": "list", "paging": "none", "scope": "webhookId='{webhookId}'",
+                "requires": {"webhookId": "webhooks"}, "responseKeys": ["filters"]}, tag="webhook-filters"),
     Op(WH, "get", "/webhook-filters/{id}", "getWebhookFilter", "Get a webhook filter", WH_READ,
-       ("200", answer("WebhookFilterResponse", "The filter.")), behaviour="webhook-filters.get",
+       ("200", answer("WebhookFilterResponse", "The filter.")), binding={**FILTERS, "action": "get", **ONE_FILTER},
        tag="webhook-filters"),
     Op(WH, "put", "/webhook-filters/{id}", "updateWebhookFilter", "Replace a webhook filter", WH_WRITE,
        ("200", answer("WebhookFilterResponse", "The updated filter.")),
-       behaviour="webhook-filters.update", body="WebhookFilterInput", errors=("422",), tag="webhook-filters"),
+       binding={**FILTERS, "action": "update", "replace": True, **ONE_FILTER}, body="WebhookFilterInput",
+       errors=("422",), tag="webhook-filters"),
     Op(WH, "delete", "/webhook-filters/{id}", "deleteWebhookFilter", "Delete a webhook filter", WH_WRITE,
-       ("200", answer("DeleteMessage", "Deleted.")), behaviour="webhook-filters.delete", tag="webhook-filters"),
+       ("200", answer("DeleteMessage", "Deleted.")),
+       binding={**FILTERS, "action": "delete", "id": "id", "respond": {"message": "webhook filter {id} deleted"}},
+       tag="webhook-filters"),
 ]
 
+# Timeback's own records (not OneRoster's): keyed by `id`, stamped created_at/updated_at, and
+# removed by a delete (the webhook's filters with it: WebhookFilter.webhookId is an x-tb-ref).
+TIMEBACK_RECORD = {"key": "id", "stamps": {"created": "created_at", "modified": "updated_at"}, "delete": "hard"}
 COLLECTIONS = {
     EV: {"caliperEvents": {"schema": "StoredEventRecord",
                            "indexed": ["sensor", "actorId", "actorKey", "actorEmail", "eventTimeUtc"]},
          "caliperJobs": {"schema": "JobRecord"}},
-    WH: {"webhooks": {"schema": "Webhook", "indexed": ["sensor"]},
-         "webhookFilters": {"schema": "WebhookFilter", "indexed": ["webhookId"]}},
+    WH: {"webhooks": {"schema": "Webhook", "indexed": ["sensor"], **TIMEBACK_RECORD},
+         "webhookFilters": {"schema": "WebhookFilter", "indexed": ["webhookId"], **TIMEBACK_RECORD}},
 }
 
 # Schemas a spec carries for its readers although no operation refers to them.
