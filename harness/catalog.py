@@ -66,15 +66,20 @@ class OpInfo:
 
 
 class Catalog:
-    def __init__(self, docs: list[SpecDocument]) -> None:
+    def __init__(self, docs: list[SpecDocument], tested: list[str] | None = None) -> None:
+        """`docs`: the specs of the tested APIs and of those they build on (`x-tb-requires`);
+        `tested`: the APIs whose operations the run tests (all when None). The others still give
+        their collections and their plain operations (a rule's cleanup deletes through them)."""
         self.docs = docs
-        self.ops = [OpInfo(doc.raw.get("x-tb-api", doc.api), op) for doc in docs for op in iter_operations(doc)]
+        every = [OpInfo(doc.raw.get("x-tb-api", doc.api), op) for doc in docs for op in iter_operations(doc)]
+        self._every = every
+        self.ops = [op for op in every if tested is None or op.api in tested or op.operation.doc.api in tested]
         self.collections: dict[str, Collection] = compile_collections(docs)
         self._plain: dict[tuple[str, str], OpInfo | None] = {}
 
     @classmethod
     def load(cls, apis: list[str] | None = None) -> "Catalog":
-        return cls(load_all(apis))
+        return cls(load_all(apis), tested=apis)
 
     @property
     def apis(self) -> list[str]:
@@ -84,7 +89,7 @@ class Catalog:
         """The unscoped operation of a collection, e.g. GET /users for (users, list)."""
         key = (collection, action)
         if key not in self._plain:  # asked for every case a run sends: scan the operations once
-            candidates = [op for op in self.ops if op.collection == collection and op.action == action and op.is_plain]
+            candidates = [op for op in self._every if op.collection == collection and op.action == action and op.is_plain]
             # Prefer the view-less endpoint (/users over /students): the shortest path wins.
             self._plain[key] = min(candidates, key=lambda op: (len(op.path), op.path), default=None)
         return self._plain[key]

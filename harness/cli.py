@@ -14,6 +14,10 @@ from tbconform.harness.options import PORT as _port
 from tbconform.harness.options import RUN_OPTIONS
 from tbconform.harness.options import SEED as _seed
 from tbconform.harness.options import WORKERS as _workers
+from tbconform.harness.options import number as _number_type
+
+# school weeks of seeded Caliper activity history (fixtures/caliper.py; bounds: fixtures/world.py)
+_history_weeks = _number_type(int, "a whole number of school weeks from 0 to 52", 0, 52)
 
 EXIT_USAGE = 2
 
@@ -88,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--seed", type=_seed, default=42, help="world seed (default 42)")
     mock.add_argument("--size", choices=_sizes(), default="small", help="world size (default small)")
     mock.add_argument("--db", metavar="FILE", help="persist the store in this SQLite file (default: in memory)")
+    mock.add_argument("--history-weeks", type=_history_weeks, default=None, metavar="N",
+                      help="school weeks of seeded Caliper activity history per student (default 4, 1 for large; 0: none)")
     mock.add_argument("--client-id", default=None, help="client id of the all-scopes client")
     mock.add_argument("--client-secret", default=None, help="its secret (required with --client-id)")
     mock.add_argument("--api", default=None, help="comma-separated APIs to serve (default: all)")
@@ -102,12 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--rate-limit", type=_rate, default=None, metavar="N/s",
                       help="answer 429 with Retry-After once more than N requests arrive within a second "
                            "(all clients and paths, the token endpoint too; N or N/s, e.g. 20/s; default: no limit)")
+    mock.add_argument("--analytics-delay", type=float, default=0.0, metavar="S",
+                      help="EduBridge analytics leave out events stored less than S seconds ago, as staging's "
+                           "batch processing does (default 0: counted at once)")
 
     seed = sub.add_parser("seed", help="write a deterministic school world as JSON and OneRoster CSV",
                           description="Generate the seeded world and write <out>/json/*.json and <out>/csv/*.csv.")
     seed.add_argument("--seed", type=_seed, default=42, help="world seed (default 42)")
     seed.add_argument("--size", choices=_sizes(), default="small", help="world size (default small)")
     seed.add_argument("--out", required=True, metavar="DIR", help="output folder (must be empty or absent)")
+    seed.add_argument("--history-weeks", type=_history_weeks, default=None, metavar="N",
+                      help="school weeks of Caliper activity history per student, in json/caliperEvents.json "
+                           "(default 4, 1 for large; 0: none)")
     seed.add_argument("--overwrite", action="store_true", help="replace an existing non-empty folder")
     seed.add_argument("--no-progress", action="store_true", help="no progress bar")
     run = sub.add_parser(
@@ -209,6 +221,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
         raise UsageError("tbconform mock: give --client-id and --client-secret together")
     if args.token_ttl < 1:
         raise UsageError("tbconform mock: --token-ttl must be at least 1 second")
+    if not 0 <= args.analytics_delay < float("inf"):
+        raise UsageError("tbconform mock: --analytics-delay must be a number of seconds, 0 or more")
     apis = [a.strip() for a in args.api.split(",") if a.strip()] if args.api else None
     unknown = sorted(set(apis or []) - set(available_apis()))
     if unknown:
@@ -227,6 +241,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
     config = SandboxConfig(
         seed=args.seed, size=args.size, db=args.db, apis=apis, token_ttl=args.token_ttl, faults=frozenset(args.fault),
         latency_ms=args.latency[0], jitter_ms=args.latency[1], rate_limit=args.rate_limit,
+        history_weeks=args.history_weeks,
+        analytics_delay=args.analytics_delay,
         client_id=args.client_id or DEFAULT_CLIENT_ID, client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
     )
     try:
@@ -240,7 +256,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from tbconform.fixtures.bundle import write_bundle
 
     try:
-        counts = write_bundle(args.out, seed=args.seed, size=args.size,
+        counts = write_bundle(args.out, seed=args.seed, size=args.size, history_weeks=args.history_weeks,
                               progress=not args.no_progress, overwrite=args.overwrite)
     except (ValueError, OSError) as exc:
         raise UsageError(f"tbconform seed: {exc}") from None

@@ -74,6 +74,19 @@ _SCHEMATHESIS_CASE = [n for n in CASE_CHECKS if n != "ignored_auth"]
 _SCHEMATHESIS_STATEFUL = [n for n in STATEFUL_CHECKS if n != "ignored_auth"]
 
 
+def refused_by_query_validator(op: OpInfo | None, case: Any) -> bool:
+    """Whether the operation's query judge (`x-tb-query-validator`, specs/queries.py) refuses the
+    case's query: schema-valid parameters that together cannot be answered (no student named, an
+    end before the start, a timezone that is no IANA name). A 4xx is then the conformant answer."""
+    name = op.operation.raw.get("x-tb-query-validator") if op is not None else None
+    if not name:
+        return False
+    from tbconform.specs.queries import query_validator
+
+    judge = query_validator(name)
+    return judge is not None and bool(judge(dict(case.query or {})))
+
+
 def refused_by_body_validator(op: OpInfo | None, case: Any) -> bool:
     """Whether the API's registered validator refuses the case's body.
 
@@ -433,8 +446,9 @@ class _Runner:
         ctx = CheckContext(override=case._override, auth=None, headers=None, config=config,
                            transport_kwargs=self.transport_kwargs, recorder=recorder, response_checks=None)
         negative = meta is not None and not meta.generation.mode.is_positive
-        if not negative and refused_by_body_validator(self.op_for(case), case):
-            negative = True  # schema-valid, but the API's own validator refuses it: a 4xx is right
+        if not negative and (refused_by_body_validator(self.op_for(case), case)
+                             or refused_by_query_validator(self.op_for(case), case)):
+            negative = True  # schema-valid, but the API's own rules refuse it: a 4xx is right
         scenario = coverage_scenario(case)
         for name, check in self.checks:
             if not self._applies(name, case, negative, scenario):

@@ -179,7 +179,8 @@ class ConformanceRun:
                 pytest.param(o, id=f"contract{PARAM_SEP}{o.label}", marks=[getattr(pytest.mark, o.api), pytest.mark.contract])
                 for o in ops])
         if "tbconform_document" in metafunc.fixturenames:
-            docs = [d for d in self.catalog.docs if "contract" in layers]
+            docs = [d for d in self.catalog.docs if "contract" in layers
+                    and (not self.config.apis or d.raw.get("x-tb-api", d.api) in self.config.apis)]
             metafunc.parametrize("tbconform_document", [
                 pytest.param(d, id=f"stateful{PARAM_SEP}{d.label}", marks=[getattr(pytest.mark, d.raw.get("x-tb-api", d.api)),
                                                                pytest.mark.contract])

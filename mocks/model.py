@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from tbconform.specs.collections import Collection, Segments, compile_collections  # noqa: F401 (re-exported)
 from tbconform.specs.loader import Operation, SpecDocument, SpecError, iter_operations
+from tbconform.specs.queries import QueryJudge, query_validator
 
 @dataclass
 class CompiledOperation:
@@ -26,6 +27,7 @@ class CompiledOperation:
     body_required: bool
     success_status: int
     path_names: list[str] = field(default_factory=list)
+    query_judge: QueryJudge | None = None  # x-tb-query-validator (specs/queries.py)
 
     @property
     def security(self) -> list[dict[str, list[str]]]:
@@ -55,6 +57,11 @@ def compile_operation(op: Operation) -> CompiledOperation:
     binding = op.binding
     if binding is None and op.behaviour is None:
         raise SpecError(f"{doc.label}: {op.method} {op.path} has neither x-tb-binding nor x-tb-behaviour")
+    judge_name = op.raw.get("x-tb-query-validator")
+    judge = query_validator(judge_name) if isinstance(judge_name, str) else None
+    if judge_name is not None and judge is None:
+        raise SpecError(f"{doc.label}: {op.method} {op.path} names x-tb-query-validator {judge_name!r}, "
+                        "which no specs/<api>/queries.py registers")
     return CompiledOperation(
         op=op,
         api=doc.raw.get("x-tb-api", doc.api),
@@ -66,6 +73,7 @@ def compile_operation(op: Operation) -> CompiledOperation:
         body_required=op.body_required,
         success_status=successes[0] if successes else 200,
         path_names=names,
+        query_judge=judge,
     )
 
 

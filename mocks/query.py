@@ -226,6 +226,18 @@ class Compiler:
         placeholder = len(self.params) - 1
         return self._walk(path, lambda expr: f"{expr} IN (SELECT value FROM json_each(?{placeholder + 1}))")
 
+    def driven_by(self, driving: Node, rest: Node) -> str:
+        """`driving AND rest`, where only `driving` may choose the plan: `rest` is tested on the rows
+        `driving` selects (plain json_extract on `+data`: no index, no `_hint_range` hint). For a
+        selective condition beside a range the hint would oversell, e.g. one student's events beside
+        a timestamp range that holds most records (mocks/behaviours/edubridge_analytics.py)."""
+        first = self.compile(driving)
+        column, self.column = self.column, f"+{self.column}"
+        try:
+            return f"({first} AND {self.compile(rest)})"
+        finally:
+            self.column = column
+
     def _over(self, path: FieldPath, op: str, raw: str, probe: bool | None = None) -> str:
         """SQL for `path op raw`. `probe` (value-table paths only): test each record rather than
         collect the matches first; None decides from the index statistics (`common_match`)."""

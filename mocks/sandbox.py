@@ -34,6 +34,8 @@ WriteHook = Callable[..., Any]
 class SandboxConfig:
     seed: int = 42
     size: str = "small"
+    history_weeks: int | None = None  # school weeks of seeded Caliper activity history (fixtures/caliper.py);
+    #                                   0: none; None: the size's default (4, 1 for large)
     db: str | None = None
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = field(default=DEFAULT_CLIENT_SECRET, repr=False)
@@ -116,7 +118,8 @@ class Sandbox:
 
         seed = self.config.seed if seed is None else seed
         size = size or self.config.size
-        stream = ((c, r) for c, r in generate(seed, size) if c in self.collections)
+        stream = ((c, r) for c, r in generate(seed, size, self.config.history_weeks)
+                  if c in self.collections)
         with self.store.transaction():
             self.store.clear()
             self.deliveries.clear()

@@ -61,6 +61,10 @@ def validate_query(op: CompiledOperation, pairs: list[tuple[str, str]],
                 explain(name, query[name])  # raises a specific message where it can
             message = error.message if len(error.message) < 200 else f"{query[name]!r} does not match the documented syntax"
             raise ApiError(400, f"query parameter {name!r} is invalid: {message}")
+    if op.query_judge is not None:
+        problems = op.query_judge(query)
+        if problems:
+            raise ApiError(400, "; ".join(p["message"] for p in problems), problems)
     return query
 
 

@@ -123,9 +123,25 @@ def load_api(api: str, root: Path = SPEC_ROOT) -> list[SpecDocument]:
 
 
 def load_all(apis: list[str] | None = None, root: Path = SPEC_ROOT) -> list[SpecDocument]:
+    """The specs of `apis` (all when None) and of every API they build on: a spec's root
+    `x-tb-requires: [oneroster, caliper]` (EduBridge enrolls into OneRoster and reads Caliper's
+    events) pulls those in too, so a sandbox of one API never lacks the collections it uses (the
+    harness's catalog still tests only the APIs asked for)."""
     docs: list[SpecDocument] = []
-    for api in apis or available_apis(root):
-        docs.extend(load_api(api, root))
+    wanted = list(apis or available_apis(root))
+    seen: set[str] = set()
+    while wanted:
+        api = wanted.pop(0)
+        if api in seen:
+            continue
+        seen.add(api)
+        loaded = load_api(api, root)
+        docs.extend(loaded)
+        for doc in loaded:
+            needs = doc.raw.get("x-tb-requires", [])
+            if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
+                raise SpecError(f"{doc.label}: x-tb-requires must be a list of API names, got {needs!r}")
+            wanted.extend(n for n in needs if n not in seen)
     return docs
 
 

@@ -99,6 +99,25 @@ CALIPER_BACKOFF = 0.2  # seconds before a failed delivery's retry, so the retry 
 # every rule narrows its listings by its own sensor, so a fault of the sensor filter breaks nearly all of them
 CALIPER_UNPROVEN = {"caliper.list.filter-sensor"}
 
+# EduBridge faults -> the edubridge rules that must fail (exactly these), all edubridge rules run
+EDUBRIDGE_DETECTION: dict[str, set[str]] = {
+    "edubridge-xp-summed-twice": {"edubridge.analytics.daily-moves", "edubridge.analytics.weekly-equals-daily"},
+    "edubridge-days-in-utc": {"edubridge.analytics.daily-moves", "edubridge.analytics.weekly-moves"},
+    "edubridge-weekly-truncated": {"edubridge.analytics.weekly-equals-daily"},
+    "edubridge-time-spent-dropped": {"edubridge.analytics.daily-moves", "edubridge.analytics.weekly-moves"},
+    "edubridge-analytics-lag": {"edubridge.analytics.daily-moves", "edubridge.analytics.weekly-moves"},
+    "edubridge-analytics-no-student-200": {"edubridge.analytics.requires-student"},
+    # unenroll and the enrollment facts start from an enrollment, so they fail too
+    "edubridge-enroll-no-oneroster": {"edubridge.enroll.creates-oneroster", "edubridge.unenroll.soft-deletes",
+                                      "edubridge.analytics.enrollment-moves"},
+    "edubridge-enrollment-facts-any-course": {"edubridge.analytics.enrollment-moves"},
+    "edubridge-unenroll-hard-delete": {"edubridge.unenroll.soft-deletes"},
+    "edubridge-user-enrollments-lists-deleted": {"edubridge.unenroll.soft-deletes"},
+    "edubridge-default-class-new-each-call": {"edubridge.enroll.default-class-stable"},
+    "edubridge-users-roles-inclusive": {"edubridge.users.roles-exclusive"},
+}
+EDUBRIDGE_WAIT = 2.0  # seconds the analytics rules poll here (a lagging sandbox never catches up anyway)
+
 # faults only the contract layer (schemathesis) sees; the semantic layer must stay quiet on them
 CONTRACT_DETECTION: dict[str, str] = {
     "wrong-type": "response_schema_conformance",             # totalCount is a string
@@ -178,9 +197,11 @@ def _warned(results) -> set[str]:
 
 
 def test_every_fault_is_documented_and_classified():
-    assert set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) | set(CALIPER_DETECTION) == set(FAULTS)
+    assert set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) | set(CALIPER_DETECTION) | set(EDUBRIDGE_DETECTION) \
+        == set(FAULTS)
     assert not set(SEMANTIC_DETECTION) & set(CONTRACT_DETECTION)
     assert not (set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION)) & set(CALIPER_DETECTION)
+    assert not (set(SEMANTIC_DETECTION) | set(CONTRACT_DETECTION) | set(CALIPER_DETECTION)) & set(EDUBRIDGE_DETECTION)
     assert set(WARNING_DETECTION) <= set(FAULTS)
     assert len(FAULTS) >= 20
 
@@ -319,3 +340,31 @@ def test_caliper_fault_is_detected_by_exactly_its_rules(fault, caliper_catalog):
     assert set(broken) == expected, summary
     assert all(r.status == "failed" and r.message.strip() for rule_id in expected for r in broken[rule_id]), summary
     assert not _warned(results)
+
+
+@pytest.fixture(scope="module")
+def edubridge_catalog() -> Catalog:
+    return Catalog.load(["edubridge"])
+
+
+def test_every_edubridge_rule_is_proven_by_a_fault():
+    proven = set().union(*EDUBRIDGE_DETECTION.values())
+    assert proven == {r.id for r in rules_for("edubridge")}
+    assert all(name.startswith("edubridge-") for name in EDUBRIDGE_DETECTION)
+
+
+@pytest.mark.parametrize("fault", sorted(EDUBRIDGE_DETECTION))
+def test_edubridge_fault_is_detected_by_exactly_its_rules(fault, edubridge_catalog, monkeypatch):
+    from tbconform.harness.checks import edubridge as edubridge_checks
+
+    monkeypatch.setattr(edubridge_checks, "ANALYTICS_WAIT", EDUBRIDGE_WAIT)
+    expected = EDUBRIDGE_DETECTION[fault]
+    with run_sandbox(SandboxConfig(faults=frozenset({fault}))) as running:
+        results = _run(_context(running, edubridge_catalog), semantic_pairs(edubridge_catalog, ["edubridge"]))
+    assert {r.id for r in results} == {r.id for r in rules_for("edubridge")}
+    broken = _broken(results)
+    summary = {k: [(r.operation, r.status, r.message[:200]) for r in v[:1]] for k, v in broken.items()}
+    assert set(broken) == expected, summary
+    assert all(r.status == "failed" and r.message.strip() for rule_id in expected for r in broken[rule_id]), summary
+    assert all(r.status == "passed" for r in results if r.id not in expected), \
+        [(r.id, r.status, r.message[:200]) for r in results if r.id not in expected and r.status != "passed"]

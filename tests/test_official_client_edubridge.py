@@ -1,0 +1,107 @@
+"""Timeback's official EduBridge client (`timeback-edubridge`) works against the sandbox unchanged,
+through every public method it offers.
+
+As for the OneRoster client (tests/test_official_client.py), the client needs Python >= 3.12, so it
+lives in a venv of its own: built once from the package index, cached under
+`.venv-client/edubridge-py<X.Y>/` in the repository root (or under $TBCONFORM_CLIENT_VENV_DIR), and
+`tests/edubridge_client_driver.py` runs in it as a subprocess against an in-process sandbox. The
+test skips with the reason when no such interpreter exists or the package index cannot be reached.
+Environment:
+
+* TBCONFORM_PY312                 an interpreter >= 3.12 to build the client venv with
+* TBCONFORM_EDUBRIDGE_CLIENT_VENV an existing venv that already has the client (no install at all)
+* TBCONFORM_EDUBRIDGE_CLIENT_SPEC the requirements to install, space-separated
+                                  (default ``timeback-edubridge>=0.4.0``)
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tbconform.mocks.sandbox import SandboxConfig
+from tbconform.mocks.testing import run_sandbox
+from tests.test_official_client import build_client_venv, show_line
+
+DRIVER = Path(__file__).with_name("edubridge_client_driver.py")
+CLIENT_SPEC = os.environ.get("TBCONFORM_EDUBRIDGE_CLIENT_SPEC", "timeback-edubridge>=0.4.0").split()
+IMPORTS = "import timeback_edubridge"
+
+# Every public method of the client (timeback-edubridge 0.4.0), and the driver operation that calls it.
+COVERED = {
+    "EdubridgeClient.check_auth": "edubridge.check_auth",
+    "EdubridgeClient.get_transport": "edubridge.get_transport",
+    "EdubridgeClient.close / async with": "edubridge.close",
+    "users.list": "edubridge.users.list (roles, limit, offset, sort, filter, orgSourcedIds)",
+    "users.list_students": "edubridge.users.list_students",
+    "users.list_teachers": "edubridge.users.list_teachers",
+    "users.search": "edubridge.users.search",
+    "enrollments.get_default_class (with school)": "edubridge.enrollments.get_default_class (course, school)",
+    "enrollments.get_default_class (without school)": "edubridge.enrollments.get_default_class (course only)",
+    "enrollments.enroll (with school, options)": "edubridge.enrollments.enroll (course, school, options)",
+    "enrollments.enroll (without school)": "edubridge.enrollments.enroll (course only, default role and school)",
+    "enrollments.list": "edubridge.enrollments.list",
+    "enrollments.reset_goals": "edubridge.enrollments.reset_goals",
+    "enrollments.reset_progress": "edubridge.enrollments.reset_progress",
+    "enrollments.unenroll (with school)": "edubridge.enrollments.unenroll (course, school)",
+    "enrollments.unenroll (without school)": "edubridge.enrollments.unenroll (course only)",
+    "analytics.get_activity (studentId)": "edubridge.analytics.get_activity (studentId)",
+    "analytics.get_activity (email)": "edubridge.analytics.get_activity (email, timezone)",
+    "analytics.get_weekly_facts": "edubridge.analytics.get_weekly_facts",
+    "analytics.get_enrollment_facts": "edubridge.analytics.get_enrollment_facts",
+    "analytics.get_highest_grade_mastered": "edubridge.analytics.get_highest_grade_mastered",
+    "applications.list": "edubridge.applications.list",
+    "applications.get_metrics": "edubridge.applications.get_metrics",
+    "subject_tracks.upsert": "edubridge.subject_tracks.upsert (create, then same key updates)",
+    "subject_tracks.list": "edubridge.subject_tracks.list",
+    "subject_tracks.list_groups": "edubridge.subject_tracks.list_groups",
+    "subject_tracks.delete": "edubridge.subject_tracks.delete",
+    "learning_reports.get_map_profile": "edubridge.learning_reports.get_map_profile",
+    "learning_reports.get_time_saved": "edubridge.learning_reports.get_time_saved",
+}
+
+
+def edubridge_client_venv() -> Path:
+    """The venv's python with the client (built once and cached; skips when impossible)."""
+    return build_client_venv("edubridge-py", list(CLIENT_SPEC), IMPORTS, "TBCONFORM_EDUBRIDGE_CLIENT_VENV")
+
+
+@pytest.fixture(scope="module")
+def edubridge_client_python() -> Path:
+    return edubridge_client_venv()
+
+
+@pytest.mark.client
+def test_official_edubridge_client_against_sandbox(edubridge_client_python: Path, tmp_path: Path,
+                                                   record_property, request) -> None:
+    report_path = tmp_path / "official-edubridge-client.json"
+    with run_sandbox(SandboxConfig()) as running:
+        proc = subprocess.run(
+            [str(edubridge_client_python), str(DRIVER), "--base-url", running.base_url, "--token-url",
+             running.token_url, "--client-id", running.sandbox.config.client_id, "--client-secret",
+             running.sandbox.config.client_secret, "--out", str(report_path), "--verbose"],
+            capture_output=True, text=True, timeout=180, cwd=tmp_path,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    if not report_path.exists():
+        pytest.fail(f"client driver produced no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                    f"{proc.stderr[-3000:]}")
+    report = json.loads(report_path.read_text())
+    summary, client = report["summary"], report["client"]
+    failed = [op for op in report["operations"] if not op["ok"]]
+    record_property("client_operations", summary["operations"])
+    record_property("client_version", client["version"])
+    line = (f"official client timeback-edubridge {client['version']} (Python {client['python']}): "
+            f"{summary['ok']}/{summary['operations']} operations ok, {summary['divergences']} divergences, "
+            f"{summary['seconds']} s")
+    show_line(request, line)
+    details = "\n".join(f"  {op['name']}: {op['error']}\n{op.get('traceback', '')}" for op in failed)
+    assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ran = {op["name"] for op in report["operations"]}
+    missing = {method: op for method, op in COVERED.items() if op not in ran}
+    assert not missing, f"client methods the driver did not exercise: {missing}"
+    # a divergence (the client disagrees with Timeback's documented API) always says why
+    assert all(d["why"] for d in report["divergences"]), report["divergences"]
