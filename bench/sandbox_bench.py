@@ -170,9 +170,11 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(url: str, token: str, duration: float, connections: int, threads: int) -> dict:
+def run_wrk(url: str, token: str, duration: float, connections: int, threads: int,
+            script: str | None = None) -> dict:
+    """One wrk run; `script` (a Lua file) lets a run vary its requests (paths, method, body)."""
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
-            "--timeout", "5s", "-H", f"Authorization: Bearer {token}", url]
+            "--timeout", "5s", "-H", f"Authorization: Bearer {token}", *(["-s", script] if script else []), url]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30).stdout
     return parse_wrk(out, f"wrk -t{threads} -c{connections}")
 
@@ -247,14 +249,17 @@ async def _pyload(url: str, token: str, duration: float, connections: int) -> di
             "errors": errors, "tool": f"python asyncio streams c{connections} (CPU-bound on the client side)"}
 
 
-def measure(url: str, token: str, args: argparse.Namespace) -> dict:
+def measure(url: str, token: str, args: argparse.Namespace, script: str | None = None) -> dict:
+    """Warm up, then measure; a wrk Lua `script` needs wrk (the Python load sends `url` only)."""
+    if script and not args.wrk:
+        raise SystemExit("this case needs wrk (a Lua script varies its requests): apt-get install -y wrk")
     if args.warmup > 0:
         if args.wrk:
-            run_wrk(url, token, args.warmup, args.connections, args.threads)
+            run_wrk(url, token, args.warmup, args.connections, args.threads, script)
         else:
             asyncio.run(_pyload(url, token, args.warmup, args.connections))
     if args.wrk:
-        return run_wrk(url, token, args.duration, args.connections, args.threads)
+        return run_wrk(url, token, args.duration, args.connections, args.threads, script)
     return asyncio.run(_pyload(url, token, args.duration, args.connections))
 
 
@@ -288,18 +293,9 @@ def pick_cases(get) -> list[tuple[str, str, str]]:
 
 # ── in-process profile of the GET-one-user path ──────────────────────────────────────────────
 
-def profile_cases(size: str, requests: int, top: int) -> list[dict]:
-    """Drive the ASGI app in-process (no sockets, no uvicorn) and cProfile each hot path."""
-    import cProfile
-    import io
-    import pstats
-
-    sys.path.insert(0, str(REPO))
-    from tbconform.mocks.app import SandboxApp
-    from tbconform.mocks.sandbox import Sandbox, SandboxConfig
-
-    app = SandboxApp(Sandbox(SandboxConfig(size=size)))
-
+def asgi_caller(app) -> callable:
+    """`await call(method, path, headers, body, query)` -> (status, body): one request through an
+    ASGI app in-process (no sockets, no uvicorn), for profiling."""
     async def call(method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"",
                    query: bytes = b"") -> tuple[int, bytes]:
         sent: list[dict] = []
@@ -316,6 +312,20 @@ def profile_cases(size: str, requests: int, top: int) -> list[dict]:
         await app(scope, receive, send)
         return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
+    return call
+
+
+def profile_cases(size: str, requests: int, top: int) -> list[dict]:
+    """Drive the ASGI app in-process (no sockets, no uvicorn) and cProfile each hot path."""
+    import cProfile
+    import io
+    import pstats
+
+    sys.path.insert(0, str(REPO))
+    from tbconform.mocks.app import SandboxApp
+    from tbconform.mocks.sandbox import Sandbox, SandboxConfig
+
+    call = asgi_caller(SandboxApp(Sandbox(SandboxConfig(size=size))))
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode())
     loop = asyncio.new_event_loop()
     out = []

@@ -3,7 +3,7 @@
 against a running sandbox, through every public method they offer.
 
 Runs under Python >= 3.12 in a venv that has both packages installed; it imports nothing from this
-repository. Usage:
+repository but its sibling client_common.py. Usage:
 
     python caliper_client_driver.py --base-url http://127.0.0.1:8765 \
         --token-url http://127.0.0.1:8765/oauth2/token \
@@ -25,11 +25,12 @@ import json
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from client_common import Runner, arguments, check, outcome, run_driver
 
 try:
     import timeback_caliper as tc
@@ -43,46 +44,8 @@ else:
 SIGNATURE_HEADER = "X-Timeback-Signature"
 
 
-def check(condition: Any, message: str) -> None:
-    if not condition:
-        raise AssertionError(message)
-
-
 def urn() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
-
-
-def describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    for attr in ("status_code", "response", "details", "body", "issues"):
-        value = getattr(exc, attr, None)
-        if value is not None and str(value) not in text:
-            text += f" | {attr}={str(value)[:600]}"
-    return text[:1500]
-
-
-class Runner:
-    def __init__(self, verbose: bool) -> None:
-        self.operations: list[dict[str, Any]] = []
-        self.verbose = verbose
-
-    async def op(self, name: str, fn: Callable[[], Awaitable[Any]], *needs: Any) -> Any:
-        started = time.perf_counter()
-        record: dict[str, Any] = {"name": name, "ok": False, "error": None}
-        try:
-            if any(n is None for n in needs):
-                raise RuntimeError("skipped: a prerequisite operation failed")
-            value = await fn()
-            record["ok"] = True
-            return value
-        except Exception as exc:  # noqa: BLE001 - every failure is a reported result
-            record["error"] = describe(exc)
-            if self.verbose:
-                record["traceback"] = traceback.format_exc()[-3000:]
-            return None
-        finally:
-            record["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.operations.append(record)
 
 
 class Receiver:
@@ -592,36 +555,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     sent = await drive_caliper(r, args, run)
     await drive_learnwith(r, args, run)
     await drive_webhooks(r, args, run)
-    ok = sum(1 for op in r.operations if op["ok"])
-    return {
-        "client": {"caliper": tc.__version__, "webhooks": tw.__version__, "python": sys.version.split()[0]},
-        "operations": r.operations,
-        "sent": sent,
-        "summary": {"operations": len(r.operations), "ok": ok, "failed": len(r.operations) - ok,
-                    "seconds": round(time.perf_counter() - started, 2)},
-    }
+    return {"client": {"caliper": tc.__version__, "webhooks": tw.__version__, "python": sys.version.split()[0]},
+            "sent": sent, **outcome(r, started)}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--token-url", required=True)
-    parser.add_argument("--client-id", required=True)
-    parser.add_argument("--client-secret", required=True)
-    parser.add_argument("--out")
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
-    if IMPORT_ERROR:
-        print(IMPORT_ERROR, file=sys.stderr)
-        return 2
-    report = asyncio.run(main_async(args))
-    text = json.dumps(report, indent=2)
-    if args.out:
-        with open(args.out, "w") as fh:
-            fh.write(text)
-    else:
-        print(text)
-    return 0 if report["summary"]["failed"] == 0 else 1
+    args = arguments(__doc__.splitlines()[0]).parse_args()
+    return run_driver(args, main_async, IMPORT_ERROR)
 
 
 if __name__ == "__main__":

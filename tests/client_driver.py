@@ -2,7 +2,7 @@
 """Drive Timeback's official Python client (`timeback-oneroster`) against a running sandbox.
 
 Runs under Python >= 3.12 in a venv that has `timeback-oneroster` installed; it does not import
-anything from this repository. Usage:
+anything from this repository but its sibling client_common.py. Usage:
 
     python client_driver.py --base-url http://127.0.0.1:8765 \
         --token-url http://127.0.0.1:8765/oauth2/token \
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import client_common
+from client_common import arguments, check, outcome, run_driver, uid
 
 try:
     from timeback_oneroster import NotFoundError, OneRosterClient, __version__ as CLIENT_VERSION
@@ -36,20 +37,7 @@ else:
     IMPORT_ERROR = None
 
 
-class Skipped(Exception):
-    """A prerequisite operation failed; this one cannot run."""
-
-
 FAILED = object()  # value of an operation that failed
-
-
-def uid(prefix: str) -> str:
-    return f"tbc-{prefix}-{uuid.uuid4()}"
-
-
-def check(condition: Any, message: str) -> None:
-    if not condition:
-        raise AssertionError(message)
 
 
 def sid(entity: Any) -> str:
@@ -73,65 +61,13 @@ def dump(entity: Any) -> dict:
     return entity.model_dump(by_alias=True, exclude_none=True)
 
 
-def describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    for attr in ("status_code", "response", "details", "body"):
-        value = getattr(exc, attr, None)
-        if value is not None and str(value) not in text:
-            text += f" | {attr}={str(value)[:600]}"
-    return text[:1500]
+class Runner(client_common.Runner):
+    """The shared runner, giving FAILED for a failed operation, and keeping what deletes do."""
 
-
-class Runner:
     def __init__(self, verbose: bool = False) -> None:
-        self.operations: list[dict[str, Any]] = []
+        super().__init__(verbose, failed=FAILED)
         self.delete_semantics: dict[str, str] = {}
         self.notes: list[str] = []
-        self.verbose = verbose
-
-    async def op(self, name: str, fn: Callable[[], Awaitable[Any]], *needs: Any) -> Any:
-        """Run one client operation; record ok/error; return its value or FAILED."""
-        started = time.perf_counter()
-        record: dict[str, Any] = {"name": name, "ok": False, "error": None}
-        try:
-            if any(n is FAILED or n is None for n in needs):
-                raise Skipped("skipped: a prerequisite operation failed or found nothing")
-            value = await fn()
-            record["ok"] = True
-            return value
-        except Skipped as exc:
-            record["error"] = str(exc)
-            return FAILED
-        except Exception as exc:  # noqa: BLE001 - every failure is a reported result
-            record["error"] = describe(exc)
-            if self.verbose:
-                record["traceback"] = traceback.format_exc()[-3000:]
-            return FAILED
-        finally:
-            record["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.operations.append(record)
-
-    async def divergence(self, name: str, fn: Callable[[], Awaitable[Any]], why: str, *needs: Any) -> Any:
-        """A client call whose request the spec does not describe (a client/spec divergence).
-
-        Run and recorded with what happened, but never counted as a failure: the sandbox follows
-        the spec, so the call may legitimately be refused. `why` says what differs.
-        """
-        record: dict[str, Any] = {"name": name, "ok": True, "divergence": why, "error": None}
-        started = time.perf_counter()
-        try:
-            if any(n is FAILED or n is None for n in needs):
-                record["observed"] = "skipped: a prerequisite operation failed"
-                return FAILED
-            value = await fn()
-            record["observed"] = "accepted"
-            return value
-        except Exception as exc:  # noqa: BLE001
-            record["observed"] = f"refused: {describe(exc)[:400]}"
-            return FAILED
-        finally:
-            record["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.operations.append(record)
 
     async def deleted(self, kind: str, get: Callable[[], Awaitable[Any]]) -> str:
         """After a delete: the record reads back as tobedeleted, or the read raises NotFound."""
@@ -857,42 +793,14 @@ async def main_async(args: argparse.Namespace) -> dict:
                                   "error": f"driver exceeded its {args.budget}s budget"})
     finally:
         await client.close()
-    failed = [o for o in runner.operations if not o["ok"]]
-    return {
-        "client": {"package": "timeback-oneroster", "version": CLIENT_VERSION, "python": sys.version.split()[0]},
-        "base_url": args.base_url,
-        "summary": {"operations": len(runner.operations), "ok": len(runner.operations) - len(failed),
-                    "failed": len(failed),
-                    "divergences": sum(1 for o in runner.operations if o.get("divergence")), "seconds": round(time.perf_counter() - started, 2)},
-        "delete_semantics": runner.delete_semantics,
-        "divergences": [{"name": o["name"], "why": o["divergence"], "observed": o.get("observed")}
-                        for o in runner.operations if o.get("divergence")],
-        "failures": [o["name"] for o in failed],
-        "operations": runner.operations,
-    }
+    return {"client": {"package": "timeback-oneroster", "version": CLIENT_VERSION, "python": sys.version.split()[0]},
+            "base_url": args.base_url, "delete_semantics": runner.delete_semantics, **outcome(runner, started)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--token-url", required=True)
-    parser.add_argument("--client-id", default="tbconform-sandbox")
-    parser.add_argument("--client-secret", default="tbconform-sandbox-secret")
-    parser.add_argument("--timeout", type=float, default=15.0, help="per-request timeout (s)")
+    parser = arguments(__doc__.splitlines()[0], default_credentials=True)
     parser.add_argument("--budget", type=float, default=120.0, help="whole-run budget (s)")
-    parser.add_argument("--out", help="also write the JSON report here")
-    parser.add_argument("--verbose", action="store_true", help="include tracebacks of failures")
-    args = parser.parse_args(argv)
-    if IMPORT_ERROR:
-        print(json.dumps({"fatal": IMPORT_ERROR}))
-        return 2
-    report = asyncio.run(main_async(args))
-    text = json.dumps(report, indent=2, default=str)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    print(text)
-    return 0 if report["summary"]["failed"] == 0 else 1
+    return run_driver(parser.parse_args(argv), main_async, IMPORT_ERROR, always_print=True)
 
 
 if __name__ == "__main__":

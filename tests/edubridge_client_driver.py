@@ -3,7 +3,7 @@
 through every public method it offers.
 
 Runs under Python >= 3.12 in a venv that has the package installed; it imports nothing from this
-repository. Usage:
+repository but its sibling client_common.py. Usage:
 
     python edubridge_client_driver.py --base-url http://127.0.0.1:8765 \
         --token-url http://127.0.0.1:8765/oauth2/token \
@@ -23,18 +23,15 @@ and checks the sandbox's answer as the client would read it without its bug.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 import time
-import traceback
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from client_common import Runner, arguments, check, outcome, run_driver, uid
 
 try:
     import timeback_edubridge as te
@@ -52,67 +49,8 @@ SENT_ACTIVITY = {"xpEarned": 12.5, "totalQuestions": 10, "correctQuestions": 8, 
 SENT_TIME = {"active": 600, "inactive": 60, "waste": 30}
 
 
-class Skipped(Exception):
-    """A prerequisite operation failed or found nothing; this one cannot run."""
-
-
-def check(condition: Any, message: Any) -> None:
-    if not condition:
-        raise AssertionError(message)
-
-
-def describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    for attr in ("status_code", "response", "issues"):
-        value = getattr(exc, attr, None)
-        if value is not None and str(value) not in text:
-            text += f" | {attr}={str(value)[:600]}"
-    return text[:1500]
-
-
-def uid(prefix: str) -> str:
-    return f"tbc-{prefix}-{uuid.uuid4()}"
-
-
 def ref_id(value: Any) -> str | None:
     return value.get("sourcedId") if isinstance(value, dict) else None
-
-
-class Runner:
-    """Runs one named client operation at a time and records what happened."""
-
-    def __init__(self, verbose: bool) -> None:
-        self.operations: list[dict[str, Any]] = []
-        self.verbose = verbose
-
-    async def op(self, name: str, fn: Callable[[], Awaitable[Any]], *needs: Any) -> Any:
-        """Run `fn`; record ok/error; return its value (None when it failed or was skipped)."""
-        started = time.perf_counter()
-        record: dict[str, Any] = {"name": name, "ok": False, "error": None}
-        try:
-            if any(n is None for n in needs):
-                raise Skipped("skipped: a prerequisite operation failed or found nothing")
-            value = await fn()
-            record["ok"] = True
-            return True if value is None else value
-        except Skipped as exc:
-            record["error"] = str(exc)
-            return None
-        except Exception as exc:  # noqa: BLE001 - every failure is a reported result
-            record["error"] = describe(exc)
-            if self.verbose:
-                record["traceback"] = traceback.format_exc()[-3000:]
-            return None
-        finally:
-            record["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.operations.append(record)
-
-    def note(self, name: str, why: str, observed: str) -> None:
-        """Record a divergence met inside an operation (once per name and reason)."""
-        label = f"{name} [divergence]"
-        if not any(o["name"] == label for o in self.operations):
-            self.operations.append({"name": label, "ok": True, "divergence": why, "observed": observed,
-                                    "error": None, "ms": 0.0})
 
 
 class Raw:
@@ -911,41 +849,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await r.op("edubridge.close", client.close)
     finally:
         await raw.close()
-    failed = [o for o in r.operations if not o["ok"]]
-    return {
-        "client": {"package": "timeback-edubridge", "version": te.__version__, "python": sys.version.split()[0]},
-        "base_url": args.base_url,
-        "summary": {"operations": len(r.operations), "ok": len(r.operations) - len(failed), "failed": len(failed),
-                    "divergences": sum(1 for o in r.operations if o.get("divergence")),
-                    "seconds": round(time.perf_counter() - started, 2)},
-        "divergences": [{"name": o["name"], "why": o["divergence"], "observed": o.get("observed")}
-                        for o in r.operations if o.get("divergence")],
-        "failures": [o["name"] for o in failed],
-        "operations": r.operations,
-    }
+    return {"client": {"package": "timeback-edubridge", "version": te.__version__, "python": sys.version.split()[0]},
+            "base_url": args.base_url, **outcome(r, started)}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--token-url", required=True)
-    parser.add_argument("--client-id", required=True)
-    parser.add_argument("--client-secret", required=True)
-    parser.add_argument("--timeout", type=float, default=15.0, help="per-request timeout (s)")
-    parser.add_argument("--out")
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
-    if IMPORT_ERROR:
-        print(IMPORT_ERROR, file=sys.stderr)
-        return 2
-    report = asyncio.run(main_async(args))
-    text = json.dumps(report, indent=2, default=str)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        print(text)
-    return 0 if report["summary"]["failed"] == 0 else 1
+    args = arguments(__doc__.splitlines()[0]).parse_args()
+    return run_driver(args, main_async, IMPORT_ERROR)
 
 
 if __name__ == "__main__":

@@ -167,21 +167,44 @@ def client_python() -> Path:
     return client_venv()
 
 
-def test_official_client_against_sandbox(client_python: Path, tmp_path: Path, record_property, request) -> None:
-    report_path = tmp_path / "official-client.json"
+def run_client_driver(python: Path, driver: Path, tmp_path: Path, report_name: str, *,
+                      extra_args: tuple[str, ...] = (), timeout: int = 180
+                      ) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    """Run an official-client driver in its venv against a fresh in-process sandbox and load its
+    JSON report: every official-client test talks to the sandbox the same way, only the driver differs."""
+    report_path = tmp_path / report_name
     with run_sandbox(SandboxConfig()) as running:
         proc = subprocess.run(
-            [str(client_python), str(DRIVER), "--base-url", running.base_url, "--token-url", running.token_url,
+            [str(python), str(driver), "--base-url", running.base_url, "--token-url", running.token_url,
              "--client-id", running.sandbox.config.client_id, "--client-secret", running.sandbox.config.client_secret,
-             "--budget", "90", "--out", str(report_path), "--verbose"],
-            capture_output=True, text=True, timeout=150, cwd=tmp_path,
+             *extra_args, "--out", str(report_path), "--verbose"],
+            capture_output=True, text=True, timeout=timeout, cwd=tmp_path,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     if not report_path.exists():
         pytest.fail(f"client driver produced no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
                     f"{proc.stderr[-3000:]}")
-    report = json.loads(report_path.read_text())
+    return json.loads(report_path.read_text()), proc
+
+
+def assert_driver_succeeded(report: dict, proc: subprocess.CompletedProcess[str],
+                            covered: dict[str, str] | None = None) -> None:
+    """No operation failed, the driver exited cleanly and (given `covered`, client method -> driver
+    operation) every public client method was exercised."""
     summary = report["summary"]
     failed = [op for op in report["operations"] if not op["ok"]]
+    details = "\n".join(f"  {op['name']}: {op['error']}\n{op.get('traceback', '')}" for op in failed)
+    assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if covered is not None:
+        ran = {op["name"] for op in report["operations"]}
+        missing = {method: op for method, op in covered.items() if op not in ran}
+        assert not missing, f"client methods the driver did not exercise: {missing}"
+
+
+def test_official_client_against_sandbox(client_python: Path, tmp_path: Path, record_property, request) -> None:
+    report, proc = run_client_driver(client_python, DRIVER, tmp_path, "official-client.json",
+                                     extra_args=("--budget", "90"), timeout=150)
+    summary = report["summary"]
     record_property("client_operations", summary["operations"])
     record_property("client_version", report["client"]["version"])
     record_property("client_divergences", summary["divergences"])
@@ -190,7 +213,5 @@ def test_official_client_against_sandbox(client_python: Path, tmp_path: Path, re
             f"{summary['divergences']} known client/spec divergences, {summary['seconds']} s; "
             f"delete semantics: {sorted(set(report['delete_semantics'].values()))}")
     show_line(request, line)
-    details = "\n".join(f"  {op['name']}: {op['error']}" for op in failed)
-    assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert_driver_succeeded(report, proc)
     assert summary["operations"] >= 150, "the driver exercised suspiciously few operations"

@@ -15,16 +15,13 @@ Environment:
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tbconform.mocks.sandbox import SandboxConfig
-from tbconform.mocks.testing import run_sandbox
-from tests.test_official_client import build_client_venv, show_line
+from tests.test_official_client import (assert_driver_succeeded, build_client_venv, run_client_driver,
+                                        show_line)
 
 DRIVER = Path(__file__).with_name("edubridge_client_driver.py")
 CLIENT_SPEC = os.environ.get("TBCONFORM_EDUBRIDGE_CLIENT_SPEC", "timeback-edubridge>=0.4.0").split()
@@ -77,31 +74,14 @@ def edubridge_client_python() -> Path:
 @pytest.mark.client
 def test_official_edubridge_client_against_sandbox(edubridge_client_python: Path, tmp_path: Path,
                                                    record_property, request) -> None:
-    report_path = tmp_path / "official-edubridge-client.json"
-    with run_sandbox(SandboxConfig()) as running:
-        proc = subprocess.run(
-            [str(edubridge_client_python), str(DRIVER), "--base-url", running.base_url, "--token-url",
-             running.token_url, "--client-id", running.sandbox.config.client_id, "--client-secret",
-             running.sandbox.config.client_secret, "--out", str(report_path), "--verbose"],
-            capture_output=True, text=True, timeout=180, cwd=tmp_path,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    if not report_path.exists():
-        pytest.fail(f"client driver produced no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                    f"{proc.stderr[-3000:]}")
-    report = json.loads(report_path.read_text())
+    report, proc = run_client_driver(edubridge_client_python, DRIVER, tmp_path, "official-edubridge-client.json")
     summary, client = report["summary"], report["client"]
-    failed = [op for op in report["operations"] if not op["ok"]]
     record_property("client_operations", summary["operations"])
     record_property("client_version", client["version"])
     line = (f"official client timeback-edubridge {client['version']} (Python {client['python']}): "
             f"{summary['ok']}/{summary['operations']} operations ok, {summary['divergences']} divergences, "
             f"{summary['seconds']} s")
     show_line(request, line)
-    details = "\n".join(f"  {op['name']}: {op['error']}\n{op.get('traceback', '')}" for op in failed)
-    assert not failed, f"{len(failed)} of {summary['operations']} client operations failed:\n{details}"
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    ran = {op["name"] for op in report["operations"]}
-    missing = {method: op for method, op in COVERED.items() if op not in ran}
-    assert not missing, f"client methods the driver did not exercise: {missing}"
+    assert_driver_succeeded(report, proc, COVERED)
     # a divergence (the client disagrees with Timeback's documented API) always says why
     assert all(d["why"] for d in report["divergences"]), report["divergences"]
