@@ -13,6 +13,7 @@ items may carry start/end dates) do not move it.
 """
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ EXACT_INT = 2 ** 53  # beyond this a sum is answered as a float (JSON readers lo
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contribution:
     """What one stored event adds to the facts: its local day, grouping keys and metric sums."""
 
@@ -70,11 +71,16 @@ class Contribution:
     send_time: str | None
 
 
+_SEGMENT = re.compile(r"[/:]")
+
+
+@functools.lru_cache(maxsize=4096)
 def last_segment(value: str | None) -> str | None:
-    """`…/courses/<sourcedId>` (or `urn:…:<id>`) -> the id itself; None stays None."""
+    """`…/courses/<sourcedId>` (or `urn:…:<id>`) -> the id itself; None stays None. Cached: a
+    student's events name a handful of courses, read on every analytics request."""
     if not value:
         return None
-    return re.split(r"[/:]", value.rstrip("/"))[-1] or None
+    return _SEGMENT.split(value.rstrip("/"))[-1] or None
 
 
 def _named(node: Any) -> tuple[str | None, str | None]:
