@@ -534,14 +534,26 @@ def envelope(*events: dict[str, Any]) -> dict[str, Any]:
             "dataVersion": CONTEXT, "data": list(events)}
 
 
+def _math_xp_on_the_day(client, student: str) -> float:
+    """The student's Math XP on 2025-09-15 (UTC), as the analytics answer it."""
+    got = client.get(f"{EB}/analytics/activity", params={"studentId": student, "startDate": "2025-09-15",
+                                                         "endDate": "2025-09-15"})
+    assert got.status_code == 200, got.text
+    day = got.json()["facts"].get("2025-09-15", {})
+    return day.get("Math", {}).get("activityMetrics", {}).get("xpEarned", 0)
+
+
 def test_caliper_send_stores_like_the_caliper_host(client, sandbox, world) -> None:
     event = activity(world["student"])
+    xp_before = _math_xp_on_the_day(client, world["student"])
     answer = client.post(f"{EB}/caliper/event", json=envelope(event))
+    assert _math_xp_on_the_day(client, world["student"]) == xp_before + 12  # feeds the analytics at once
     assert SPEC.check("post", f"{EB}/caliper/event", answer) == {"success": True, "message": "1 event accepted for processing"}
     stored = client.get(f"/caliper/events/{event['id']}")
     assert stored.status_code == 200 and stored.json()["event"]["externalId"] == event["id"]
     again = client.post(f"{EB}/caliper/event", json=envelope(event)).json()
     assert again["success"] is True and "already stored" in again["message"]
+    assert _math_xp_on_the_day(client, world["student"]) == xp_before + 12  # a resent event counts once
     before = sandbox.sandbox.store.count("caliperEvents")
     bad = activity(world["student"], action="Graded")
     refused = assert_ims(client.post(f"{EB}/caliper/event", json=envelope(activity(world["student"]), bad)), 400)
