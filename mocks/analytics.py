@@ -14,12 +14,12 @@ items may carry start/end dates) do not move it.
 from __future__ import annotations
 
 import functools
-import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
 
+from tbconform.mocks.behaviours.caliper import actor_key
 from tbconform.specs.edubridge.queries import (  # noqa: F401 (re-exported: the windows of the answers)
     DEFAULT_ZONE,
     UTC,
@@ -71,16 +71,9 @@ class Contribution:
     send_time: str | None
 
 
-_SEGMENT = re.compile(r"[/:]")
-
-
-@functools.lru_cache(maxsize=4096)
-def last_segment(value: str | None) -> str | None:
-    """`…/courses/<sourcedId>` (or `urn:…:<id>`) -> the id itself; None stays None. Cached: a
-    student's events name a handful of courses, read on every analytics request."""
-    if not value:
-        return None
-    return _SEGMENT.split(value.rstrip("/"))[-1] or None
+# `…/courses/<sourcedId>` -> the id: the same cut the Caliper store makes of actor ids. Cached: a
+# student's events name a handful of courses, read on every analytics request.
+last_segment = functools.lru_cache(maxsize=4096)(actor_key)
 
 
 def _named(node: Any) -> tuple[str | None, str | None]:

@@ -103,3 +103,31 @@ def dump_yaml(doc: Any) -> str:
     """The house YAML style of every generated spec."""
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=100000, allow_unicode=True,
                      default_flow_style=None)
+
+
+def finish_operation(out: dict[str, Any], *, path: str, ok: tuple[str, dict[str, Any]], errors: Any,
+                     has_body: bool, error_refs: dict[str, tuple[str, str]], judged_by: str | None = None,
+                     query_judge: str | None = None, binding: dict[str, Any] | None = None,
+                     behaviour: str | None = None) -> dict[str, Any]:
+    """What every generator writes alike at the end of an operation object: the success answer, the
+    error answers it can give (404 on a path with a parameter, 413/415 with a body, each a $ref to
+    `error_refs[status][0]`), then the machinery extensions (x-tb-body-validator,
+    x-tb-query-validator, and x-tb-binding or x-tb-behaviour)."""
+    responses: dict[str, Any] = {ok[0]: ok[1]}
+    statuses = set(errors)
+    if "{" in path:
+        statuses.add("404")
+    if has_body:
+        statuses |= {"413", "415"}
+    for status in sorted(statuses):
+        responses[status] = {"$ref": f"#/components/responses/{error_refs[status][0]}"}
+    out["responses"] = responses
+    if judged_by:
+        out["x-tb-body-validator"] = judged_by
+    if query_judge:  # what OpenAPI cannot say of a query as a whole (specs/queries.py)
+        out["x-tb-query-validator"] = query_judge
+    if binding:
+        out["x-tb-binding"] = binding
+    else:
+        out["x-tb-behaviour"] = behaviour
+    return out

@@ -37,6 +37,7 @@ MESSAGE_ITEMS = 5  # problems spelled out in an error message (all of them are i
 _ITEM_PATH = re.compile(r"^\$\.data\[(\d+)\](.*)$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LEAP = re.compile(r"(T\d{2}:\d{2}):60")
+_SEGMENT = re.compile(r"[/:]")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -196,10 +197,10 @@ def _actor(event: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def actor_key(actor_id: str | None) -> str | None:
-    """The last segment of an actor id: `…/users/<sourcedId>` or `urn:uuid:<id>` give the id itself."""
+    """The last segment of an id: `…/users/<sourcedId>` or `urn:uuid:<id>` give the id itself."""
     if not actor_id:
         return None
-    return re.split(r"[/:]", actor_id.rstrip("/"))[-1] or None
+    return _SEGMENT.split(actor_id.rstrip("/"))[-1] or None
 
 
 def _record(event: dict[str, Any], envelope: dict[str, Any], allocated: int, now: str,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tbconform.specs.schema_kit import arr, close_refs, collect_refs, dump_yaml, enum, obj, path_params, s, sref
+from tbconform.specs.schema_kit import (arr, close_refs, collect_refs, dump_yaml, enum, finish_operation, obj,
+                                         path_params, s, sref)
 from tbconform.specs.caliper.validate import IRI_PATTERN
 
 HERE = Path(__file__).resolve().parent
@@ -609,22 +610,9 @@ def _operation(op: Op) -> dict[str, Any]:
         out["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in op.params]
     if op.body:
         out["requestBody"] = {"$ref": f"#/components/requestBodies/{op.body}"}
-    responses: dict[str, Any] = {op.ok[0]: op.ok[1]}
-    errors = {"400", "401", "403", "429", "500", *op.errors}
-    if "{" in op.path:
-        errors.add("404")
-    if op.body:
-        errors |= {"413", "415"}
-    for status in sorted(errors):
-        responses[status] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
-    out["responses"] = responses
-    if op.judged_by:
-        out["x-tb-body-validator"] = op.judged_by
-    if op.binding:
-        out["x-tb-binding"] = op.binding
-    else:
-        out["x-tb-behaviour"] = op.behaviour
-    return out
+    return finish_operation(out, path=op.path, ok=op.ok, errors={"400", "401", "403", "429", "500", *op.errors},
+                            has_body=bool(op.body), error_refs=ERRORS, judged_by=op.judged_by,
+                            binding=op.binding, behaviour=op.behaviour)
 
 
 def build_spec(api: str) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from typing import Any
 
 from tbconform.specs.caliper import _generate as caliper_spec
 from tbconform.specs.oneroster import _generate as oneroster_spec
-from tbconform.specs.schema_kit import arr, close_refs, collect_refs, dump_yaml, enum, obj, path_params, s, sref
+from tbconform.specs.schema_kit import (arr, close_refs, collect_refs, dump_yaml, enum, finish_operation, obj,
+                                         path_params, s, sref)
 
 HERE = Path(__file__).resolve().parent
 BASE = "/edubridge"
@@ -642,24 +643,9 @@ def _operation(op: Op) -> dict[str, Any]:
     if op.body:
         out["requestBody"] = {"required": op.body_required, "content": {"application/json": {
             "schema": sref(op.body), "example": SCHEMAS[op.body]["example"]}}}
-    responses: dict[str, Any] = {op.ok[0]: _answer(*op.ok)}
-    errors = {*COMMON_ERRORS, *op.errors}
-    if "{" in op.path:
-        errors.add("404")
-    if op.body:
-        errors |= {"413", "415"}
-    for status in sorted(errors):
-        responses[status] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
-    out["responses"] = responses
-    if op.judged_by:
-        out["x-tb-body-validator"] = op.judged_by
-    if op.query_judge:  # what OpenAPI cannot say of a query as a whole (specs/queries.py)
-        out["x-tb-query-validator"] = op.query_judge
-    if op.binding:
-        out["x-tb-binding"] = op.binding
-    else:
-        out["x-tb-behaviour"] = op.behaviour
-    return out
+    return finish_operation(out, path=op.path, ok=(op.ok[0], _answer(*op.ok)), errors={*COMMON_ERRORS, *op.errors},
+                            has_body=bool(op.body), error_refs=ERRORS, judged_by=op.judged_by,
+                            query_judge=op.query_judge, binding=op.binding, behaviour=op.behaviour)
 
 
 def build_spec() -> dict[str, Any]:
