@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from tbconform import __version__
 from tbconform.harness.options import PORT as _port
@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--analytics-delay", type=float, default=0.0, metavar="S",
                       help="EduBridge analytics leave out events stored less than S seconds ago, as staging's "
                            "batch processing does (default 0: counted at once)")
+    mock.add_argument("--qti-xsd", default=None, metavar="DIR",
+                      help="a folder holding the official QTI 3.0 ASI XSD (imsqti_asiv3p0_v1p0.xsd and what it "
+                           "imports, read from local files only): POST /validate also checks documents against it")
 
     seed = sub.add_parser("seed", help="write a deterministic school world as JSON and OneRoster CSV",
                           description="Generate the seeded world and write <out>/json/*.json and <out>/csv/*.csv.")
@@ -137,18 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser(
         "validate", help="check payloads offline against an API's schemas and profile rules",
-        description="Judge JSON files offline with an API's own validator. For caliper: Caliper 1.2 "
+        description="Judge files offline with an API's own validator. caliper: JSON Caliper 1.2 "
                     "envelopes, events and entities (Timeback profile), each file recognised by its "
-                    "shape. Every problem is printed with its JSON path and rule id. Exit 0 when every "
+                    "shape; every problem is printed with its JSON path and rule id. qti: QTI 3.0 XML "
+                    "items, tests, sections and stimuli (XML safety, namespace, identifiers declared "
+                    "before use, response declarations against their interactions, outcomes, test "
+                    "structure); every problem is printed with its line and rule id. Exit 0 when every "
                     "file is valid, 1 when any is invalid, 2 on usage errors (unknown API, unreadable "
-                    "file, invalid JSON). Works offline.",
+                    "file, invalid JSON for caliper, unknown option, unusable --qti-xsd). Works offline.",
         epilog="examples:  tbconform validate caliper event.json  |  "
                "cat envelope.json | tbconform validate caliper -  |  "
-               "tbconform validate caliper --format json out/*.json  |  tbconform validate caliper --rules")
+               "tbconform validate caliper --format json out/*.json  |  tbconform validate caliper --rules  |  "
+               "tbconform validate qti items/*.xml  |  tbconform validate qti --qti-xsd ~/qti-xsd item.xml")
     validate.__class__ = _IntermixedParser  # FILE... may follow the options
     validate.add_argument("api", metavar="API", help="the API whose validator judges the files (e.g. caliper)")
     validate.add_argument("files", nargs="*", metavar="FILE",
-                          help="JSON files to judge; - reads one document from standard input")
+                          help="files to judge (JSON for caliper, XML for qti); - reads one document "
+                               "from standard input")
     validate.add_argument("--format", choices=("text", "json"), default="text",
                           help="text (default): problems of invalid files and a summary; json: one document "
                                "with every file's verdict and problems")
@@ -156,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also apply the readings of the standard's own conformance fixtures that the "
                                "Timeback service does not (caliper: a Decimal written as 50 instead of 50.0, "
                                "date-times not exactly YYYY-MM-DDTHH:mm:ss.SSSZ)")
+    validate.add_argument("--qti-xsd", default=None, metavar="DIR",
+                          help="qti only: also validate against the official QTI 3.0 ASI XSD found in DIR "
+                               "(any *.xsd there with the QTI 3.0 targetNamespace, imsqti_asiv3p0_v1p0.xsd "
+                               "preferred; imports are read from local files only); XSD errors have rule qti.xsd")
     validate.add_argument("--rules", action="store_true", help="list the validator's rule ids and exit")
     validate.add_argument("--no-progress", action="store_true",
                           help="no progress on stderr (shown by default when more than 100 files are given)")
@@ -238,7 +250,9 @@ def cmd_mock(args: argparse.Namespace) -> int:
     unknown_faults = sorted(set(args.fault) - set(FAULTS))
     if unknown_faults:
         raise UsageError(f"tbconform mock: unknown fault(s) {', '.join(unknown_faults)}; known: {', '.join(sorted(FAULTS))}")
+    qti_xsd_dir = _qti_xsd(args.qti_xsd, "tbconform mock")
     config = SandboxConfig(
+        qti_xsd_dir=qti_xsd_dir,
         seed=args.seed, size=args.size, db=args.db, apis=apis, token_ttl=args.token_ttl, faults=frozenset(args.fault),
         latency_ms=args.latency[0], jitter_ms=args.latency[1], rate_limit=args.rate_limit,
         history_weeks=args.history_weeks,
@@ -265,6 +279,27 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _qti_xsd(folder: str | None, prog: str) -> Path | None:
+    """`--qti-xsd DIR` checked (and its schema loaded, then cached) by the qti validator's hook."""
+    if folder is None:
+        return None
+    from tbconform.harness import validate as v
+
+    validator = v.registry().get("qti")
+    if validator is None or validator.prepare is None:
+        raise UsageError(f"{prog}: --qti-xsd needs the qti validator, which is not installed")
+    path = Path(folder).expanduser()
+    try:
+        validator.prepare({"xsd_dir": path})
+    except ValueError as exc:
+        raise UsageError(f"{prog}: --qti-xsd: {exc}") from None
+    return path
+
+
+# CLI flags that become a validator's declared keyword options: option name -> (dest, flag)
+_VALIDATOR_OPTIONS = {"xsd_dir": ("qti_xsd", "--qti-xsd")}
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from tbconform.harness import validate as v
 
@@ -281,7 +316,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"tbconform validate: {args.api} has no --strict mode")
     if args.files.count("-") > 1:
         raise UsageError("tbconform validate: standard input (-) can be read only once")
-    outcome = v.run(validator, args.files, strict=args.strict, progress=not args.no_progress)
+    options: dict[str, Any] = {}
+    for option, (dest, flag) in _VALIDATOR_OPTIONS.items():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        if option not in validator.options:
+            raise UsageError(f"tbconform validate: {args.api} has no {flag} option")
+        options[option] = Path(value).expanduser()
+        if validator.prepare is not None:  # e.g. loads the XSD once: a bad folder is exit 2
+            try:
+                validator.prepare({option: options[option]})
+            except ValueError as exc:
+                raise UsageError(f"tbconform validate: {flag}: {exc}") from None
+    outcome = v.run(validator, args.files, strict=args.strict, progress=not args.no_progress,
+                    options=options)
     for line in outcome.errors:
         print(f"tbconform validate: {line}", file=sys.stderr)
     if args.format == "json":

@@ -4,10 +4,17 @@ Each API plug-in brings its validator: a module `tbconform.specs.<api>.validate`
 `register_validator(registry)` and calls `registry.register(...)` from it. The registry finds them
 by name (the core never imports a specific API) and runs one over every file:
 
+* a validator declares what it reads: `reads="json"` (default) hands its judge the parsed
+  document; any other format (`reads="xml"`) hands it the raw bytes, since for XML being
+  malformed is a finding (exit 1) and not a usage error. It may also declare keyword `options`
+  its judge takes (the CLI maps flags such as `--qti-xsd DIR` to them) and a `prepare(options)`
+  hook that checks them once before any file is read (ValueError: a usage error);
 * exit 0: every file is valid; 1: at least one is not; 2: a usage error (an unknown API, a file
-  that cannot be read, a file that is not JSON), each told in one line on stderr;
-* text output lists, for each invalid file, every problem with its JSON path and rule id;
-  `--format json` writes one JSON document for machines;
+  that cannot be read, a file that is not JSON for a JSON validator, a bad option), each told in
+  one line on stderr;
+* text output lists, for each invalid file, every problem with its location (`line N` when the
+  problem has a line, as XML problems do; else its JSON path) and rule id; `--format json`
+  writes one JSON document for machines (with `line` where there is one);
 * with more than 100 files a progress bar goes to stderr (a live bar on a terminal, a line per
   10 % otherwise); `--no-progress` turns it off.
 """
@@ -28,7 +35,7 @@ PROGRESS_THRESHOLD = 100  # files; more than this shows progress
 
 
 class ProblemLike(Protocol):
-    path: str
+    path: str  # JSON path, or an XPath-ish location for XML; problems may also have `line: int`
     rule: str
     message: str
 
@@ -43,6 +50,9 @@ class Validator:
     summary: str = ""
     rules: dict[str, str] = field(default_factory=dict)
     strict: bool = False  # whether judge takes strict=True
+    reads: str = "json"  # "json": judge(parsed document); anything else: judge(raw bytes)
+    options: frozenset[str] = frozenset()  # keyword options judge takes (e.g. xsd_dir)
+    prepare: Callable[[dict[str, Any]], None] | None = None  # checks options once; ValueError
 
 
 class Registry:
@@ -50,8 +60,11 @@ class Registry:
         self._validators: dict[str, Validator] = {}
 
     def register(self, api: str, judge: Judge, *, summary: str = "",
-                 rules: dict[str, str] | None = None, strict: bool = False) -> None:
-        self._validators[api] = Validator(api, judge, summary, dict(rules or {}), strict)
+                 rules: dict[str, str] | None = None, strict: bool = False, reads: str = "json",
+                 options: Iterable[str] = (),
+                 prepare: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self._validators[api] = Validator(api, judge, summary, dict(rules or {}), strict, reads,
+                                          frozenset(options), prepare)
 
     def get(self, api: str) -> Validator | None:
         return self._validators.get(api)
@@ -93,11 +106,11 @@ def registry() -> Registry:
 
 
 class InputError(Exception):
-    """A file that cannot be judged (unreadable, not JSON): one line, exit 2."""
+    """A file that cannot be judged (unreadable, empty, not JSON for a JSON validator): exit 2."""
 
 
-def read_document(name: str, stdin: Any = None) -> Any:
-    """Parse one file (or `-` for standard input) as JSON."""
+def read_document(name: str, stdin: Any = None, reads: str = "json") -> Any:
+    """One file (or `-` for standard input): parsed JSON, or its bytes when `reads` is not json."""
     try:
         if name == "-":
             stream = stdin if stdin is not None else sys.stdin
@@ -115,7 +128,9 @@ def read_document(name: str, stdin: Any = None) -> Any:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     if not raw.strip():
-        raise InputError(f"{_label(name)}: empty, not JSON")
+        raise InputError(f"{_label(name)}: empty, not {reads.upper()}")
+    if reads != "json":
+        return raw
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -198,20 +213,24 @@ def _isatty(stream: Any) -> bool:
 
 
 def run(validator: Validator, files: Iterable[str], *, strict: bool = False, stdin: Any = None,
-        progress_stream: TextIO | None = None, progress: bool = True) -> Outcome:
+        progress_stream: TextIO | None = None, progress: bool = True,
+        options: dict[str, Any] | None = None) -> Outcome:
+    """Judge every file; `options` are the validator's declared keyword options (already prepared)."""
     names = list(files)
+    extra = dict(options or {})
+    if strict:
+        extra["strict"] = True
     outcome = Outcome()
     bar = _Progress(len(names), progress_stream or sys.stderr, progress)
     started = time.perf_counter()
     try:
         for name in names:
             try:
-                doc = read_document(name, stdin)
+                doc = read_document(name, stdin, validator.reads)
             except InputError as exc:
                 outcome.errors.append(str(exc))
             else:
-                kind, problems = (validator.judge(doc, strict=True) if strict
-                                  else validator.judge(doc))
+                kind, problems = validator.judge(doc, **extra)
                 outcome.results.append(FileResult(_label(name), kind, list(problems)))
             bar.step()
     finally:
@@ -230,10 +249,11 @@ def render_text(outcome: Outcome, out: TextIO) -> None:
         if r.valid:
             continue
         n = len(r.problems)
-        print(f"{r.file}: invalid {r.kind} ({n} problem{'s' if n != 1 else ''})", file=out)
-        width = min(max(len(p.path) for p in r.problems), 48)
+        what = "document" if r.kind == "unknown" else r.kind  # not even recognised
+        print(f"{r.file}: invalid {what} ({n} problem{'s' if n != 1 else ''})", file=out)
+        width = min(max(len(_where(p)) for p in r.problems), 48)
         for p in r.problems:
-            print(f"  {p.path:<{width}}  {p.rule}  {p.message}", file=out)
+            print(f"  {_where(p):<{width}}  {p.rule}  {p.message}", file=out)
     valid = sum(r.valid for r in outcome.results)
     invalid = len(outcome.results) - valid
     parts = [f"{len(outcome.results)} file{'s' if len(outcome.results) != 1 else ''} judged",
@@ -250,14 +270,26 @@ def render_json(outcome: Outcome, api: str, strict: bool, out: TextIO) -> None:
         "strict": strict,
         "valid": outcome.exit_code == 0,
         "files": [{"file": r.file, "kind": r.kind, "valid": r.valid,
-                   "problems": [{"path": p.path, "rule": p.rule, "message": p.message}
-                                for p in r.problems]} for r in outcome.results],
+                   "problems": [_problem_json(p) for p in r.problems]} for r in outcome.results],
         "errors": outcome.errors,
         "summary": {"files": len(outcome.results) + len(outcome.errors), "valid": valid,
                     "invalid": len(outcome.results) - valid, "not_judged": len(outcome.errors),
                     "seconds": round(outcome.seconds, 3)},
     }
     out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def _where(p: ProblemLike) -> str:
+    line = getattr(p, "line", None)
+    return p.path if line is None else f"line {line}"
+
+
+def _problem_json(p: ProblemLike) -> dict[str, Any]:
+    doc: dict[str, Any] = {"path": p.path, "rule": p.rule, "message": p.message}
+    line = getattr(p, "line", None)
+    if line is not None:
+        doc = {"line": line, **doc}
+    return doc
 
 
 def render_rules(validator: Validator, out: TextIO) -> None:

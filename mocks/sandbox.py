@@ -55,6 +55,7 @@ class SandboxConfig:
     delivery_timeout: float = 5.0
     delivery_any_host: bool = False  # False: deliver to loopback targets only (others are logged, refused)
     analytics_delay: float = 0.0  # EduBridge analytics leave out events stored less than this many seconds ago
+    qti_xsd_dir: Path | None = None  # `--qti-xsd DIR`: QTI POST /validate also checks against the XSD there
 
 
 def _scopes(docs: list[SpecDocument]) -> set[str]:

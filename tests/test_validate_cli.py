@@ -93,7 +93,7 @@ def test_usage_error_beats_invalid(tmp_path, capsys):
 def test_unknown_api_exit_2_lists_known(capsys):
     assert main(["validate", "nosuchapi", "x.json"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "tbconform validate: unknown API 'nosuchapi'; known: caliper"
+    assert err == "tbconform validate: unknown API 'nosuchapi'; known: caliper, qti"
 
 
 def test_no_files_is_a_usage_error(capsys):
