@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install conformance test test-heavy bench bench-edubridge specs clean
+.PHONY: install conformance test test-heavy bench bench-edubridge bench-qti specs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,15 +30,22 @@ bench: $(STAMP)
 	$(BIN)/python bench/suite_bench.py
 	$(BIN)/python bench/caliper_bench.py
 	$(BIN)/python bench/edubridge_bench.py
+	$(BIN)/python bench/qti_bench.py
+	$(BIN)/python bench/qti_validate_bench.py
 
 bench-edubridge: $(STAMP)
 	$(BIN)/python bench/edubridge_bench.py
+
+bench-qti: $(STAMP)
+	$(BIN)/python bench/qti_bench.py
+	$(BIN)/python bench/qti_validate_bench.py
 
 specs: $(STAMP)
 	$(BIN)/python -m tbconform.specs.oneroster._generate
 	$(BIN)/python -m tbconform.specs.caliper.events
 	$(BIN)/python -m tbconform.specs.caliper._generate
 	$(BIN)/python -m tbconform.specs.edubridge._generate
+	$(BIN)/python -m tbconform.specs.qti._generate
 
 clean:
 	rm -rf $(VENV) reports/latest build *.egg-info

@@ -197,7 +197,8 @@ def action_list(ctx: RequestContext) -> Response:
             value = ctx.query.get(param)
             if value is not None and str(value) != "":
                 parts.append(compiler.compile(Predicate(path, "=", str(value))))
-        search = ctx.query.get("search")
+        pages = ctx.binding.get("paging") == "pages"
+        search = ctx.query.get("query" if pages else "search")
         if search is not None and str(search).strip():
             if not coll.search:
                 raise QueryError(f"{coll.name} does not support search")
@@ -206,6 +207,8 @@ def action_list(ctx: RequestContext) -> Response:
             parts.append("(" + " OR ".join(f"tb_contains(json_extract(data, '$.{f}'), ?{mark})" for f in coll.search) + ")")
         order = "seq"
         direction = "DESC" if str(ctx.query.get("orderBy", "asc")).lower() == "desc" else "ASC"
+        if pages:
+            return _page_numbered(ctx, coll, " AND ".join(parts) or "1", compiler.params)
         if ctx.query.get("sort") is not None:
             order = f"{sort_expression(str(ctx.query['sort']), coll.sortable)} {direction}, seq {direction}"
         elif ctx.query.get("orderBy") is not None:
@@ -229,6 +232,32 @@ def action_list(ctx: RequestContext) -> Response:
     paging = orjson.dumps(paging_fields(offset, limit, total)).decode()
     body = "{" + ",".join(f'"{k}":{items}' for k in keys) + "," + paging[1:]
     return Response.raw_json(200, body, paging_headers(ctx, offset, limit, total))
+
+
+PAGES_LIMIT = 10  # `paging: pages` default page size (Timeback's QTI lists)
+
+
+def _page_numbered(ctx: RequestContext, coll: Collection, where: str, params: list[Any]) -> Response:
+    """`paging: pages`: `page` (1-based) and `limit` in, `{items, total, page, pages, limit, sort,
+    order}` out (Timeback's QTI lists). Unless asked otherwise: newest first (`order=desc`) by the
+    collection's creation stamp, ties by store order."""
+    default_sort = coll.stamps.get("created") or coll.key
+    sort = str(ctx.query.get("sort") or default_sort)
+    order = "asc" if str(ctx.query.get("order", "desc")).lower() == "asc" else "desc"
+    direction = order.upper()
+    try:
+        expression = sort_expression(sort, coll.sortable)
+    except QueryError as exc:
+        raise ApiError(400, str(exc)) from None
+    limit = int(ctx.query.get("limit", PAGES_LIMIT))
+    page = int(ctx.query.get("page", 1))
+    offset = min((page - 1) * limit, MAX_OFFSET)
+    total, rows = ctx.store.page(coll.name, where, params, f"{expression} {direction}, seq {direction}", limit, offset)
+    keys = response_keys(ctx, "items")
+    items = "[" + ",".join(rows) + "]"
+    tail = orjson.dumps({"total": total, "page": page, "pages": math.ceil(total / limit), "limit": limit,
+                         "sort": sort, "order": order}).decode()
+    return Response.raw_json(200, "{" + ",".join(f'"{k}":{items}' for k in keys) + "," + tail[1:])
 
 
 def paging_fields(offset: int, limit: int, total: int) -> dict[str, int]:
@@ -267,12 +296,15 @@ def action_get(ctx: RequestContext) -> Response:
         if raw is None or (DELETED_MARK in raw and is_deleted(orjson.loads(raw))):
             raise _not_found(coll, record_id)
         keys = response_keys(ctx, singular(ctx))
+        if keys == [WHOLE_BODY]:  # `responseKeys: [$]`: the record itself, unwrapped
+            return Response.raw_json(200, raw)
         return Response.raw_json(200, "{" + ",".join(f'"{k}":{raw}' for k in keys) + "}")
     record = find_in_view(ctx, coll, record_id)
     if record is None or is_deleted(record):
         raise _not_found(coll, record_id)
     record = project(record, keep)
-    return Response.json(200, {k: record for k in response_keys(ctx, singular(ctx))})
+    keys = response_keys(ctx, singular(ctx))
+    return Response.json(200, record if keys == [WHOLE_BODY] else {k: record for k in keys})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,6 +418,8 @@ def _payload(ctx: RequestContext) -> list[Any]:
     key = ctx.binding.get("bodyKey") or singular(ctx)
     if ctx.binding.get("set") and ctx.body is None:
         return [{}]  # a fixed change (activate, deactivate) needs no body
+    if key == WHOLE_BODY and ctx.body is None and ctx.xml is not None:
+        return [{}]  # an XML body: the collection's write hook builds the record from ctx.xml
     value = ctx.body if key == WHOLE_BODY else ctx.body_item(key)
     if ctx.binding.get("many"):
         if not isinstance(value, list) or not value:

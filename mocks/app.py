@@ -15,7 +15,7 @@ from tbconform.mocks.errors import ApiError
 from tbconform.mocks.model import CompiledOperation
 from tbconform.mocks.router import PathError, split_path
 from tbconform.mocks.sandbox import Sandbox, SandboxConfig
-from tbconform.mocks.validation import parse_body
+from tbconform.mocks.validation import parse_request
 
 log = logging.getLogger("tbconform.sandbox")
 
@@ -47,8 +47,9 @@ class SandboxApp:
         except ApiError as exc:  # before routing (a body over the cap): the path's API's envelope
             style = self.route_style(scope)
             response = Response.json(exc.status, self.render(style, exc), exc.headers)
-        except Exception:  # never a bare 500: log, answer in the envelope
+        except Exception:  # never a bare 500: log, answer in the envelope of the path's API
             traceback.print_exc(file=sys.stderr)
+            style = self.route_style(scope)
             response = Response.json(500, self.render(style, ApiError(500, "internal sandbox error; see the sandbox log")))
         return response
 
@@ -142,10 +143,11 @@ class SandboxApp:
         collection = self.sandbox.collections.get((op.binding or {}).get("collection", ""))
         explain = (lambda name, value: explain_list_parameter(collection, name, value)) if collection else None
         query = stages.query(op, pairs, explain)
-        data = parse_body(op, body, headers.get("content-type", ""))
+        data, xml = parse_request(op, body, headers.get("content-type", ""))
         ctx = RequestContext(
             sandbox=self.sandbox, operation=op, path_params=params, query=query, body=data,
             principal=principal, base_url=base_url, path="/" + "/".join(segments), raw_query=raw_query,
+            xml=xml.root if xml else None, text=xml.text if xml else None,
         )
         if op.behaviour:
             return self.sandbox.behaviours[op.behaviour](ctx)

@@ -45,6 +45,8 @@ class RequestContext:
     base_url: str
     path: str
     raw_query: str
+    xml: Any = None  # root element of the request's XML document (an XML body or x-tb-xml-member)
+    text: str | None = None  # that document's text, as sent
 
     @property
     def binding(self) -> dict[str, Any]:

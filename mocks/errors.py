@@ -1,6 +1,7 @@
 """Error envelopes. Each API names its style in the spec (`x-tb-error-style`); plug-ins add styles."""
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, Callable
 
 ErrorStyle = Callable[[int, str, list[dict[str, Any]] | None], dict[str, Any]]
@@ -40,7 +41,28 @@ def ims_envelope(status: int, description: str, details: list[dict[str, Any]] | 
     return body
 
 
-ERROR_STYLES: dict[str, ErrorStyle] = {"ims": ims_envelope}
+def error_details_envelope(status: int, description: str,
+                           details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`{"error": "...", "details": "..."}` (Timeback's QTI API): the message under `error`, which the
+    official clients read when there is no `message`; `details` is a string, so structured details
+    (a path or an XML line and rule) are written out one after the other."""
+    if details:
+        text = "; ".join(_detail_text(d) for d in details)
+    else:
+        try:
+            text = HTTPStatus(status).phrase
+        except ValueError:
+            text = "Error"
+    return {"error": description, "details": text}
+
+
+def _detail_text(detail: dict[str, Any]) -> str:
+    where = f"line {detail['line']}: " if detail.get("line") else (f"{detail['path']}: " if detail.get("path") else "")
+    rule = f"[{detail['rule']}] " if detail.get("rule") else ""
+    return f"{where}{rule}{detail.get('message', '')}"
+
+
+ERROR_STYLES: dict[str, ErrorStyle] = {"ims": ims_envelope, "error-details": error_details_envelope}
 
 
 class ApiError(Exception):

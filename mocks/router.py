@@ -3,6 +3,11 @@
 Routes live in a segment trie. Static segments beat parameters (`/courses/components` before
 `/courses/{sourcedId}`), and a trailing slash is ignored, because the specs spell collection
 roots without one and some clients call them with it.
+
+A spec may serve its paths under several prefixes (`x-tb-mounts: ["", "/api"]` on the spec root:
+Timeback's QTI host has `/api`, single-host clients call the root); each operation is routed under
+each mount. A route made only of parameters below its mount (QTI's `DELETE /{id}`) does not claim
+every path of that shape: another method there is 404, not 405, so unknown paths stay unknown.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class _Node:
     static: dict[str, "_Node"] = field(default_factory=dict)
     param: "_Node | None" = None
     methods: dict[str, CompiledOperation] = field(default_factory=dict)
+    catch_all: bool = False  # reached through parameters only (below the mount)
 
 
 def split_path(raw_path: bytes) -> list[str]:
@@ -40,20 +46,36 @@ def split_path(raw_path: bytes) -> list[str]:
         raise PathError("path is not valid percent-encoded UTF-8") from None
 
 
+def mounts(op: CompiledOperation) -> list[str]:
+    """The prefixes the operation's spec is served under (`x-tb-mounts`; default: the root only)."""
+    declared = op.op.doc.raw.get("x-tb-mounts")
+    if declared is None:
+        return [""]
+    if not isinstance(declared, list) or not declared or not all(isinstance(m, str) for m in declared):
+        raise ValueError(f"{op.op.doc.label}: x-tb-mounts must be a non-empty list of path prefixes, got {declared!r}")
+    return ["/" + m.strip("/") if m.strip("/") else "" for m in declared]
+
+
 class Router:
     def __init__(self, operations: list[CompiledOperation]) -> None:
         self._root = _Node()
         for op in operations:
-            node = self._root
-            for segment in (s for s in op.op.path.strip("/").split("/") if s):
-                if segment.startswith("{"):
-                    node.param = node.param or _Node()
-                    node = node.param
-                else:
-                    node = node.static.setdefault(segment, _Node())
-            if op.op.method in node.methods:
-                raise ValueError(f"duplicate route {op.op.method} {op.op.path}")
-            node.methods[op.op.method] = op
+            own = [s for s in op.op.path.strip("/").split("/") if s]
+            for mount in mounts(op):
+                self._add(op, [s for s in mount.split("/") if s], own)
+
+    def _add(self, op: CompiledOperation, prefix: list[str], own: list[str]) -> None:
+        node = self._root
+        for segment in prefix + own:
+            if segment.startswith("{"):
+                node.param = node.param or _Node()
+                node = node.param
+            else:
+                node = node.static.setdefault(segment, _Node())
+        if op.op.method in node.methods:
+            raise ValueError(f"duplicate route {op.op.method} {'/'.join(prefix + own)}")
+        node.methods[op.op.method] = op
+        node.catch_all = bool(own) and all(s.startswith("{") for s in own)
 
     def _find(self, node: _Node, segments: list[str], index: int, values: list[str]) -> _Node | None:
         if index == len(segments):
@@ -77,6 +99,8 @@ class Router:
         if node is None:
             return None
         op = node.methods.get(method)
+        if op is None and node.catch_all:
+            return None
         if op is None:  # the most specific path decides: wrong method is 405
             return Match(None, {}, sorted(node.methods))
         return Match(op, dict(zip(op.path_names, values)), [])

@@ -88,6 +88,24 @@ class Operation:
         media = (body.get("content") or {}).get("application/json")
         return media.get("schema") if media else None
 
+    @functools.cached_property
+    def body_media_types(self) -> list[str]:
+        """The media types the request body may be sent as (`application/json`, `application/xml`)."""
+        body = self.doc.resolve(self.raw.get("requestBody")) or {}
+        return list((body.get("content") or {}).keys())
+
+    @functools.cached_property
+    def accepts_xml(self) -> bool:
+        """An `application/xml` request body: the sandbox parses it (hardened) for the behaviour."""
+        return any(m.endswith("/xml") or m.endswith("+xml") for m in self.body_media_types)
+
+    @functools.cached_property
+    def xml_member(self) -> str | None:
+        """`x-tb-xml-member: xml`: a JSON body's member holding an XML document (Timeback's
+        `{"format": "xml", "xml": "<qti-...>"}`), parsed like an XML body when present."""
+        member = self.raw.get("x-tb-xml-member")
+        return member if isinstance(member, str) else None
+
     @property
     def body_required(self) -> bool:
         body = self.doc.resolve(self.raw.get("requestBody")) or {}

@@ -28,7 +28,7 @@ def _list(client: httpx.Client, params: dict) -> tuple[httpx.Response, list[dict
 
 
 def test_every_fault_is_registered_with_a_one_line_description():
-    assert set(FAULTS) == set(REGISTRY) and len(FAULTS) == 66  # 37 OneRoster + 17 Caliper + 12 EduBridge
+    assert set(FAULTS) == set(REGISTRY) and len(FAULTS) == 82  # 37 OneRoster + 17 Caliper + 12 EduBridge + 16 QTI
     assert {"filter-drops-record", "link-header-missing", "scope-not-enforced"} <= set(FAULTS)
     for name, description in FAULTS.items():
         assert description.strip() and "\n" not in description, name

@@ -76,7 +76,7 @@ def shared_gets(sandbox: Sandbox, doc: dict[str, Any]) -> Iterator[tuple[str, di
 
 
 def schema_location(error: ValidationError, root: dict[str, Any], components: dict[str, Any],
-                    inline: str = "<response>") -> str:
+                    inline: str = "<response>", wrapped: bool = True) -> str:
     """Where in Timeback's schemas an error sits: `Schema.field.sub`.
 
     The schema path is walked from the response schema, following each `$ref`, so the location
@@ -107,13 +107,25 @@ def schema_location(error: ValidationError, root: dict[str, Any], components: di
     if error.validator == "required":
         missing = re.match(r"'([^']+)'", error.message)
         fields.append(missing.group(1) if missing else "?")
-    if name == "<response>" and fields:
-        name, fields = inline, fields[1:]
+    if name == "<response>" and fields:  # an unwrapped answer (`responseKeys: [$]`) has no key to drop
+        name, fields = inline, fields[1:] if wrapped else fields
     return ".".join([name, *fields])
 
 
 def allowed(location: str, ignores: set[str]) -> bool:
     return any(location == i or location.startswith(i + ".") for i in ignores)
+
+
+ID_FIELDS = ("sourcedId", "identifier", "id")  # OneRoster's key, QTI's, Timeback's own records'
+
+
+def row_id(row: Any) -> str | None:
+    """A listed record's id, whichever key its API uses."""
+    return next((row[k] for k in ID_FIELDS if isinstance(row, dict) and isinstance(row.get(k), str)), None)
+
+
+def first_rows(body: Any) -> list[Any]:
+    return next((v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
 
 
 class Caller:
@@ -130,8 +142,8 @@ class Caller:
                          and op.binding["collection"] == collection and not op.binding.get("scope")
                          and not op.binding.get("via") and not op.path_names), None)
             got = self.http.get(root.op.path, params={"limit": 50}).json() if root else {}
-            rows = next((v for k, v in got.items() if isinstance(v, list)), [])
-            self._ids[collection] = [r["sourcedId"] for r in rows if r.get("status") == "active"]
+            self._ids[collection] = [row_id(r) for r in first_rows(got)
+                                     if r.get("status", "active") == "active" and row_id(r)]
         return self._ids[collection]
 
     def param_collections(self, op: CompiledOperation, path: str) -> dict[str, str]:
@@ -158,11 +170,17 @@ class Caller:
         if "{" in parent or match is None or match.operation is None:
             return []
         got = self.http.get(parent, params={"limit": CANDIDATES}).json()
-        rows = next((v for v in got.values() if isinstance(v, list)), [])
-        return [r["sourcedId"] for r in rows]
+        return [i for i in map(row_id, first_rows(got)) if i]
 
-    def get(self, op: CompiledOperation, path: str) -> tuple[str, Any]:
-        """The first answer with data (else the first 200), and the URL it came from."""
+    def rows_at(self, prefix: str) -> list[str]:
+        """Ids listed at a filled-in path prefix: records nested in another (a QTI test's parts),
+        which no collection of their own lists."""
+        got = self.http.get(prefix, params={"limit": CANDIDATES})
+        return [i for i in map(row_id, first_rows(got.json())) if i] if got.status_code == 200 else []
+
+    def get(self, op: CompiledOperation, path: str) -> tuple[str, Any] | None:
+        """The first answer with data (else the first 200), and the URL it came from; None when a
+        behaviour's path names a key no listing offers."""
         params = self.param_collections(op, path)
         last = path.rsplit("/", 1)[1]
         choices = {name: (self.listing_ids(op, path) if last == "{" + name + "}" else []) or self.ids(coll)
@@ -170,7 +188,10 @@ class Caller:
         first: tuple[str, Any] | None = None
         for n in range(CANDIDATES):
             url = path
-            for name, ids in choices.items():
+            for name, ids in choices.items():  # in path order: a nested id is listed below its parent's
+                ids = ids or self.rows_at(url.split("{" + name + "}", 1)[0].rstrip("/"))
+                if not ids and not params[name] and op.behaviour:
+                    return None  # a behaviour's key that nothing lists (QTI's lessonId): nothing to read
                 if not ids:
                     pytest.fail(f"{path}: no {params[name] or name} to fill {{{name}}} with")
                 url = url.replace("{" + name + "}", ids[n % len(ids)])
@@ -195,6 +216,11 @@ def entity_name(sandbox: Sandbox, op: CompiledOperation) -> str:
     return coll.doc.raw["x-tb-collections"][coll.name]["schema"] if coll else "<response>"
 
 
+def wrapped(op: CompiledOperation) -> bool:
+    """Whether the answer wraps its record in a key (`{user: {...}}`) rather than being the record."""
+    return (op.binding or {}).get("responseKeys") != ["$"]
+
+
 def differences(sandbox: Sandbox) -> set[str]:
     """Every Timeback schema location a spec's `x-tb-differences` allows to differ."""
     return {loc for doc in sandbox.docs for entry in doc.raw.get("x-tb-differences", [])
@@ -209,11 +235,14 @@ def violations(running: RunningSandbox, path: Path) -> list[str]:
     shared = list(shared_gets(running.sandbox, doc))
     problems: dict[tuple[str, str], str] = {}  # one line per (operation, location)
     for tb_path, schema, op in shared:
-        url, body = caller.get(op, tb_path)
+        got = caller.get(op, tb_path)
+        if got is None:
+            continue
+        url, body = got
         validator = Draft202012Validator({**schema, "components": components}, format_checker=FORMATS)
         inline = entity_name(running.sandbox, op)
         for error in validator.iter_errors(body):
-            location = schema_location(error, schema, components, inline)
+            location = schema_location(error, schema, components, inline, wrapped(op))
             if not allowed(location, ignores):
                 problems.setdefault((tb_path, location), f"GET {url}: {location}: {error.message[:160]}")
     return list(problems.values()) if shared else [f"{path.name}: no shared GET operation (routing broken?)"]
@@ -269,12 +298,15 @@ def write_bodies(create: CompiledOperation, seed: dict[str, Any]) -> Iterator[tu
     resolve = create.op.doc.resolve
     key = create.binding.get("bodyKey") or ""
     key = key[0] if isinstance(key, list) else key
-    write = merged(merged(create.op.request_schema() or {}, resolve)["properties"].get(key, {}), resolve)
+    whole = merged(create.op.request_schema() or {}, resolve)
+    write = whole if key == "$" else merged(whole["properties"].get(key, {}), resolve)
     props = write["properties"]
     required = set(write["required"])
     for alternative in write["anyOf"][:1]:
         required |= set(alternative.get("required") or [])
-    echo = {k: v for k, v in seed.items() if k not in ("sourcedId", "dateLastModified")}
+    coll = create.op.doc.raw.get("x-tb-collections", {}).get(create.binding["collection"], {})
+    own = {coll.get("key", "sourcedId"), *(coll.get("stamps") or {"modified": "dateLastModified"}).values()}
+    echo = {k: v for k, v in seed.items() if k not in own}
     yield "echo", echo
     for name in sorted(props):
         if name in echo and name not in required and name != "status":
@@ -300,8 +332,13 @@ def written_violations(running: RunningSandbox, path: Path) -> list[str] | None:
         if create is None:
             continue
         done.add(collection)
-        url, body = caller.get(op, tb_path)
-        seed = next((v for v in body.values() if isinstance(v, dict) and "sourcedId" in v), None)
+        got = caller.get(op, tb_path)
+        if got is None:
+            continue
+        url, body = got
+        id_field = sandbox.collections[collection].key
+        seed = body if isinstance(body.get(id_field), str) else \
+            next((v for v in body.values() if isinstance(v, dict) and id_field in v), None)
         if seed is None:
             problems[(tb_path, "")] = f"GET {url}: no record to start from"
             continue
@@ -310,7 +347,8 @@ def written_violations(running: RunningSandbox, path: Path) -> list[str] | None:
         validator = Draft202012Validator({**schema, "components": components}, format_checker=FORMATS)
         for n, (variant, item) in enumerate(write_bodies(create, seed)):
             new_id = f"fidelity-{collection}-{n}"
-            sent = caller.http.post(create.op.path, json={key: {**item, "sourcedId": new_id}})
+            record = {**item, id_field: new_id}
+            sent = caller.http.post(create.op.path, json=record if key == "$" else {key: record})
             if sent.status_code >= 500:
                 problems[(tb_path, variant)] = f"POST {create.op.path} ({variant}): {sent.status_code} {sent.text[:160]}"
             if sent.status_code >= 300:
@@ -321,7 +359,7 @@ def written_violations(running: RunningSandbox, path: Path) -> list[str] | None:
                 problems[(tb_path, variant)] = f"POST {create.op.path} ({variant}) then GET {got_url}: {got.status_code}"
                 continue
             for error in validator.iter_errors(got.json()):
-                location = schema_location(error, schema, components, entity_name(sandbox, op))
+                location = schema_location(error, schema, components, entity_name(sandbox, op), wrapped(op))
                 if not allowed(location, ignores):
                     problems.setdefault((tb_path, location), f"POST {create.op.path} ({variant}) then GET "
                                                              f"{got_url}: {location}: {error.message[:160]}")

@@ -91,4 +91,4 @@ def apply_to_behaviours(names: frozenset[str], behaviours: dict[str, Callable[..
 
 
 # the fault catalogue registers itself on import
-from tbconform.mocks.faults import filters, listing, reads, failures, writes, caliper, edubridge  # noqa: E402,F401
+from tbconform.mocks.faults import filters, listing, reads, failures, writes, caliper, edubridge, qti  # noqa: E402,F401
