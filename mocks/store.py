@@ -12,7 +12,7 @@ import math
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
 
@@ -247,6 +247,20 @@ class Store:
     ) -> list[str]:
         sql = self.select_sql(collection, where, order, limit, offset)
         return [row[0] for row in self.db.execute(sql, list(params or []))]
+
+    def select_fields(self, collection: str, fields: Sequence[str], where: str = "1",
+                      params: list[Any] | None = None, order: str = "seq") -> list[list[Any]]:
+        """Only some fields (dotted paths) of each matching record: a list of their values per
+        record, in `fields` order, None where a field is missing or lies under a non-object.
+
+        For a reader that needs a few fields of large documents: SQLite walks each document once
+        (one json_extract with every path answers a JSON array), and Python parses short arrays
+        instead of whole records. Strings, numbers, booleans, objects come back as JSON has them."""
+        paths = [sql_literal("$." + name) for name in fields] or [sql_literal("$")]
+        what = f"json_extract(data, {', '.join(paths * (2 if len(paths) == 1 else 1))})"  # 2+ paths: an array
+        rows = self.db.execute(self.select_sql(collection, where, order, what=what), list(params or [])).fetchall()
+        values = orjson.loads("[" + ",".join(row[0] for row in rows) + "]")
+        return [v[:1] for v in values] if len(paths) == 1 else values
 
     def page(self, collection: str, where: str, params: list[Any], order: str, limit: int,
              offset: int) -> tuple[int, list[str]]:

@@ -26,6 +26,7 @@ from tbconform.mocks.behaviours.edubridge_analytics import EVENTS, event_query, 
 from tbconform.mocks.sandbox import Sandbox, SandboxConfig
 from tbconform.mocks.testing import run_sandbox
 from tests import analytics_reference as ref
+from tests.edubridge_common import client, module_sandbox  # noqa: F401 (client: a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "specs" / "edubridge" / "edubridge.yaml"
@@ -52,16 +53,7 @@ def spec_config(**over: Any) -> SandboxConfig:
     return SandboxConfig(apis=APIS, **over)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with run_sandbox(spec_config()) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(sandbox):
-    with sandbox.client() as c:
-        yield c
+sandbox = module_sandbox(spec_config)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -519,3 +511,55 @@ def test_mock_takes_an_analytics_delay():
     for bad in ("-1", "nan", "inf"):
         with pytest.raises(cli.UsageError, match="analytics-delay"):
             cli.cmd_mock(cli.build_parser().parse_args(["mock", "--analytics-delay", bad]))
+
+
+# ----------------------------------------------------------------------------------------------
+# The fast path: days by stamp comparison, only the needed fields out of the store
+# ----------------------------------------------------------------------------------------------
+
+INSTANTS = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2060, 12, 31),
+                        timezones=st.just(timezone.utc))
+
+
+@settings(max_examples=300, deadline=None)
+@given(zone=st.sampled_from(ZONES + ["America/Sao_Paulo", "Africa/Casablanca"]), start=INSTANTS,
+       hours=st.integers(1, 24 * 45), at=st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=20))
+def test_a_stored_stamp_falls_on_its_parsed_local_day(zone, start, hours, at):
+    """`Days` compares stored UTC stamps with the window's local midnights: the day it finds is the
+    one converting the instant to the zone gives, across DST changes, for any window start."""
+    tz = analytics.resolve_zone(zone)
+    window = analytics.date_range(analytics.stamp(start), analytics.stamp(start + timedelta(hours=hours)), tz)
+    days = analytics.days_of(window)
+    for fraction in at:
+        moment = window.start + (window.end - window.start) * fraction
+        assert days.dates[days.index(analytics.stamp(moment))] == moment.astimezone(tz).date(), moment
+
+
+def test_select_fields_answers_json_values_in_order():
+    from tbconform.mocks.store import Store
+
+    store = Store()
+    store.insert("things", {"sourcedId": "a", "flag": True, "name": "x", "nested": {"list": [1, 2], "deep": {"n": 5}},
+                            "big": 2 ** 62, "small": 0.1, "nothing": None, "text": "{\"not\": \"an object\"}"})
+    store.insert("things", {"sourcedId": "b", "nested": "a string, not an object"})
+    paths = ["flag", "name", "nested", "nested.deep.n", "big", "small", "nothing", "missing", "name.below", "text"]
+    assert store.select_fields("things", paths) == [
+        [True, "x", {"list": [1, 2], "deep": {"n": 5}}, 5, 2 ** 62, 0.1, None, None, None, "{\"not\": \"an object\"}"],
+        [None, None, "a string, not an object", None, None, None, None, None, None, None]]
+    assert store.select_fields("things", ["name"], "id = ?", ["a"]) == [["x"]]
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/Chicago", "Pacific/Chatham"])
+@pytest.mark.parametrize("span", [("2025-09-03", "2025-09-20"), ("2024-01-01", "2026-12-31")],
+                         ids=["table of days", "too long for a table"])
+def test_contributions_from_fields_equal_those_of_whole_records(crowded_store, tz, span):
+    store, fields = crowded_store.store, crowded_store.collections[EVENTS].fields
+    zone = analytics.resolve_zone(tz)
+    window = analytics.date_range(*span, zone)
+    assert (analytics.days_of(window) is None) == (span[0] < "2025")
+    where, params = event_query(fields, student_condition("student-00042", None), window, None)
+    whole = [analytics.contribution(orjson.loads(r), zone) for r in store.select(EVENTS, where, params)]
+    assert whole and None not in whole
+    assert analytics.contributions(store.select_fields(EVENTS, analytics.EVENT_FIELDS, where, params), window) == whole
+    daily_only = analytics.contributions(store.select_fields(EVENTS, analytics.DAILY_FIELDS, where, params), window)
+    assert analytics.daily_facts(daily_only) == analytics.daily_facts(whole)

@@ -8,32 +8,17 @@ import uuid
 from datetime import date
 from typing import Any
 
-import orjson
 import pytest
 
-from tbconform.mocks.sandbox import SandboxConfig
-from tbconform.mocks.testing import run_sandbox
 from tests.conftest import GRADEBOOK, ROSTERING
+from tests.edubridge_common import client, module_sandbox, records  # noqa: F401 (client: a fixture)
 from tests.test_edubridge_sandbox import SPEC, assert_ims
 
 EB = "/edubridge/enrollments"
 ENROLL_OP = "/edubridge/enrollments/enroll/{userId}/{courseId}"
 
 
-def records(sandbox, collection: str) -> list[dict[str, Any]]:
-    return [orjson.loads(r) for r in sandbox.sandbox.store.select(collection)]
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with run_sandbox(SandboxConfig()) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(sandbox):
-    with sandbox.client() as c:
-        yield c
+sandbox = module_sandbox()
 
 
 @pytest.fixture(scope="module")

@@ -19,16 +19,14 @@ import pytest
 
 from tbconform.harness.catalog import Catalog
 from tbconform.harness.checks import edubridge as checks
-from tbconform.harness.config import RunConfig
-from tbconform.harness.context import CheckContext
-from tbconform.harness.http import HarnessSession, TokenProvider
 from tbconform.harness.rules import rules_for
 from tbconform.harness.semantic import run_rule, semantic_pairs
-from tbconform.mocks.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tbconform.mocks.router import Router
 from tbconform.mocks.sandbox import Sandbox, SandboxConfig
 from tbconform.mocks.testing import run_sandbox
 from tbconform.specs.caliper.validate import validate_envelope, validate_event
+from tests.edubridge_common import module_sandbox
+from tests.test_caliper_harness import _ctx
 
 EB = "/edubridge"
 RULES = {  # rule id -> (the operation it is judged on, writes)
@@ -49,16 +47,7 @@ def catalog() -> Catalog:
     return Catalog.load(["edubridge"])
 
 
-@pytest.fixture(scope="module")
-def healthy():
-    with run_sandbox(SandboxConfig()) as running:
-        yield running
-
-
-def _ctx(base_url: str, catalog: Catalog, writes: bool, token_url: str | None = None) -> CheckContext:
-    tokens = TokenProvider(token_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET) if token_url else None
-    session = HarnessSession(base_url, tokens, writes_allowed=writes)
-    return CheckContext(RunConfig(target=base_url, allow_writes=writes), catalog, session)
+healthy = module_sandbox(name="healthy")
 
 
 def test_rules_are_registered_with_stable_ids_and_each_applies_once(catalog):

@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from tbconform.mocks.behaviours.edubridge import school_days, school_year_of
-from tbconform.mocks.sandbox import SandboxConfig
-from tbconform.mocks.testing import run_sandbox
 from tbconform.specs.edubridge import _generate
 from tests.conftest import GRADEBOOK, ROSTERING, catalog_rows, route, spec_routes
+from tests.edubridge_common import client, module_sandbox, records  # noqa: F401 (client: a fixture)
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "specs" / "edubridge" / "edubridge.yaml"
 EB = "/edubridge"
@@ -73,20 +71,7 @@ def assert_ims(answer: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def records(sandbox, collection: str) -> list[dict[str, Any]]:
-    return [orjson.loads(r) for r in sandbox.sandbox.store.select(collection)]
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with run_sandbox(SandboxConfig()) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(sandbox):
-    with sandbox.client() as c:
-        yield c
+sandbox = module_sandbox()
 
 
 @pytest.fixture(scope="module")
@@ -613,10 +598,7 @@ def _bad_cases(w: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any], i
     ]
 
 
-@pytest.fixture(scope="module")
-def bad_sandbox():
-    with run_sandbox(SandboxConfig()) as running:
-        yield running
+bad_sandbox = module_sandbox(name="bad_sandbox")  # a second one: the bad-input cases count its records
 
 
 def _bad_ids() -> list[str]:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from tbconform.harness.catalog import OpInfo
 from tbconform.harness.checks.caliper import envelope, new_sensor, send
+from tbconform.harness.checks.oneroster import _number  # a number, or a numeric string, read as float
 from tbconform.harness.context import CheckContext
 from tbconform.harness.rules import CheckFailed, NotApplicable, rule
 
@@ -74,16 +75,27 @@ def _short(text: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _read(ctx: CheckContext, path: str, key: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """GET `path` and the object under `key` of its 200 answer (else the rule fails, saying which)."""
+def _answer(ctx: CheckContext, path: str, params: Any = None, key: str | None = None, kind: type = dict) -> Any:
+    """The body of GET `path`'s 200 answer, or (with `key`) the `kind` (dict or list) under `key`;
+    the rule fails, saying which, on any other status or shape. `params`: a dict, or (name, value)
+    pairs for a repeated parameter."""
     response = ctx.get(path, params)
+    pairs = params.items() if isinstance(params, dict) else params or []
+    shown = path + ("?" + "&".join(f"{k}={v}" for k, v in pairs) if pairs else "")
     if response.status_code != 200:
-        raise CheckFailed(f"GET {path} answered {response.status_code}, expected 200: {_short(response.text)}")
+        raise CheckFailed(f"GET {shown} answered {response.status_code}, expected 200: {_short(response.text)}")
     body = ctx.json(response)
+    if key is None:
+        return body
     item = body.get(key) if isinstance(body, dict) else None
-    if not isinstance(item, dict):
-        raise CheckFailed(f"GET {path}: the body holds no {key!r} object")
+    if not isinstance(item, kind):
+        raise CheckFailed(f"GET {shown}: the body holds no {key!r} {'array' if kind is list else 'object'}")
     return item
+
+
+def _read(ctx: CheckContext, path: str, key: str) -> dict[str, Any]:
+    """The object under `key` of GET `path`'s 200 answer."""
+    return _answer(ctx, path, key=key)
 
 
 def _ref(node: Any) -> str | None:
@@ -166,20 +178,27 @@ def enroll(ctx: CheckContext, user_id: str, course_id: str) -> dict[str, Any]:
 
 
 def listed_enrollments(ctx: CheckContext, user_id: str) -> list[dict[str, Any]]:
-    path = _path(USER_ENROLLMENTS, userId=user_id)
-    response = ctx.get(path)
-    if response.status_code != 200:
-        raise CheckFailed(f"GET {path} answered {response.status_code}, expected 200")
-    body = ctx.json(response)
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise CheckFailed(f"GET {path}: the body holds no 'data' array")
+    data = _answer(ctx, _path(USER_ENROLLMENTS, userId=user_id), key="data", kind=list)
     return [e for e in data if isinstance(e, dict)]
 
 
 def own_class(ctx: CheckContext, class_id: str) -> None:
     """Register a class the target created for one of the run's courses, so that it goes too."""
     ctx.cleanup.add(f"{CLASSES}/{quote(class_id, safe='')}", f"default class {class_id}")
+
+
+def enrolled_student(ctx: CheckContext, label: str = "student") -> tuple[str, str, str]:
+    """A run-tagged student enrolled (through enroll) in a run-tagged course at a listed school:
+    (user id, course id, enrollment id), the class the target made for the course registered for
+    deletion too (when OneRoster shows the enrollment)."""
+    school = school_id(ctx)
+    user_id, course_id = create_user(ctx, school, label=label), create_course(ctx, school)
+    enrollment_id = enroll(ctx, user_id, course_id)["id"]
+    record = ctx.get(f"{ENROLLMENTS}/{quote(enrollment_id, safe='')}")
+    klass = _ref((ctx.json(record).get("enrollment") or {}).get("class")) if record.status_code == 200 else None
+    if klass:
+        own_class(ctx, klass)
+    return user_id, course_id, enrollment_id
 
 
 @rule("edubridge.enroll.creates-oneroster",
@@ -240,16 +259,10 @@ def enroll_creates_oneroster(ctx: CheckContext, op: OpInfo) -> None:
       "(still listed with that status; GET by id answers 404 or that status) and GET "
       "/edubridge/enrollments/user/{userId} no longer lists it.", _at("DELETE", UNENROLL), writes=True)
 def unenroll_soft_deletes(ctx: CheckContext, op: OpInfo) -> None:
-    school = school_id(ctx)
-    user_id, course_id = create_user(ctx, school), create_course(ctx, school)
-    enrollment_id = enroll(ctx, user_id, course_id)["id"]
+    user_id, course_id, enrollment_id = enrolled_student(ctx)
     if not any(e.get("id") == enrollment_id for e in listed_enrollments(ctx, user_id)):
         raise CheckFailed(f"enroll answered enrollment {enrollment_id!r}, but GET "
                           f"{_path(USER_ENROLLMENTS, userId=user_id)} does not list it, so unenroll cannot be judged")
-    before = ctx.get(f"{ENROLLMENTS}/{quote(enrollment_id, safe='')}")
-    klass = _ref(ctx.json(before).get("enrollment", {}).get("class")) if before.status_code == 200 else None
-    if klass:
-        own_class(ctx, klass)
     path = _path(UNENROLL, userId=user_id, courseId=course_id)
     response = ctx.request("DELETE", path)
     if not 200 <= response.status_code < 300:
@@ -267,10 +280,8 @@ def unenroll_soft_deletes(ctx: CheckContext, op: OpInfo) -> None:
     elif after.status_code != 404:
         raise CheckFailed(f"after DELETE {path}, OneRoster GET {item} answered {after.status_code}, expected 404")
     literal = "'" + enrollment_id.replace("'", "''") + "'"
-    response = ctx.get(ENROLLMENTS, {"filter": f"sourcedId={literal}", "limit": 100})
-    if response.status_code != 200:
-        raise CheckFailed(f"GET {ENROLLMENTS} filter sourcedId={literal} answered {response.status_code}")
-    found = [e for e in ctx.json(response).get("enrollments") or [] if e.get("sourcedId") == enrollment_id]
+    listed = _answer(ctx, ENROLLMENTS, {"filter": f"sourcedId={literal}", "limit": 100}, key="enrollments", kind=list)
+    found = [e for e in listed if isinstance(e, dict) and e.get("sourcedId") == enrollment_id]
     if not found:
         raise CheckFailed(f"after DELETE {path}, OneRoster {ENROLLMENTS} no longer lists {enrollment_id!r}: a hard "
                           f"delete; unenroll marks the enrollment tobedeleted")
@@ -306,16 +317,8 @@ def default_class_stable(ctx: CheckContext, op: OpInfo) -> None:
 
 
 def _users_page(ctx: CheckContext, roles: tuple[str, ...], **params: Any) -> list[dict[str, Any]]:
-    query = [("roles", r) for r in roles] + list(params.items())
-    response = ctx.get(EB_USERS, query)  # requests repeats a parameter given as pairs
-    shown = "&".join(f"{k}={v}" for k, v in query)
-    if response.status_code != 200:
-        raise CheckFailed(f"GET {EB_USERS}?{shown} answered {response.status_code}, expected 200")
-    body = ctx.json(response)
-    users = body.get("users") if isinstance(body, dict) else None
-    if not isinstance(users, list):
-        raise CheckFailed(f"GET {EB_USERS}?{shown}: the body holds no 'users' array")
-    return [u for u in users if isinstance(u, dict)]
+    query = [("roles", r) for r in roles] + list(params.items())  # requests repeats a parameter given as pairs
+    return [u for u in _answer(ctx, EB_USERS, query, key="users", kind=list) if isinstance(u, dict)]
 
 
 def _roles_of(user: dict[str, Any]) -> set[Any]:
@@ -441,19 +444,6 @@ def send_activity(ctx: CheckContext, label: str, student: str | None = None,
     return student, monday, expected_totals(plan, zone)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def daily_totals(body: Any) -> Totals:
     """(day, field) sums of an activity answer's `facts` over every subject."""
     out: Totals = {}
@@ -523,23 +513,15 @@ def await_totals(read: Callable[[], Totals], before: Totals, expected: Totals, w
         time.sleep(POLL_EVERY)
 
 
-def _analytics(ctx: CheckContext, path: str, params: dict[str, Any]) -> Any:
-    response = ctx.get(path, params)
-    if response.status_code != 200:
-        shown = "&".join(f"{k}={v}" for k, v in params.items())
-        raise CheckFailed(f"GET {path}?{shown} answered {response.status_code}, expected 200: {_short(response.text)}")
-    return ctx.json(response)
-
-
 def activity_reader(ctx: CheckContext, student: str, monday: date, zone: str = ZONE) -> Callable[[], Totals]:
     params = {"studentId": student, "startDate": monday.isoformat(),
               "endDate": (monday + timedelta(days=6)).isoformat(), "timezone": zone}
-    return lambda: daily_totals(_analytics(ctx, ACTIVITY, params))
+    return lambda: daily_totals(_answer(ctx, ACTIVITY, params))
 
 
 def weekly_reader(ctx: CheckContext, student: str, monday: date, zone: str = ZONE) -> Callable[[], Totals]:
     params = {"studentId": student, "weekDate": (monday + timedelta(days=2)).isoformat(), "timezone": zone}
-    return lambda: weekly_totals(_analytics(ctx, WEEKLY, params))
+    return lambda: weekly_totals(_answer(ctx, WEEKLY, params))
 
 
 @rule("edubridge.analytics.daily-moves",
@@ -547,10 +529,15 @@ def weekly_reader(ctx: CheckContext, student: str, monday: date, zone: str = ZON
       f"daily totals by exactly their metrics, on their local day in the requested timezone ({ZONE}).",
       _at("GET", ACTIVITY), writes=True)
 def daily_moves(ctx: CheckContext, op: OpInfo) -> None:
-    student, monday, expected = send_activity(ctx, "daily")
-    # the student is new: before the send its totals are empty, so they must move to exactly the sent ones
-    await_totals(activity_reader(ctx, student, monday), {}, expected,
-                 f"GET {ACTIVITY} for {student} (week of {monday}, timezone {ZONE})")
+    _new_student_moves(ctx, "daily", activity_reader, ACTIVITY)
+
+
+def _new_student_moves(ctx: CheckContext, label: str, reader: Callable[..., Callable[[], Totals]], path: str) -> None:
+    """Send the week plan for a new student: `reader`'s totals must move by exactly what was sent (the
+    student is new, so before the send they are empty)."""
+    student, monday, expected = send_activity(ctx, label)
+    await_totals(reader(ctx, student, monday), {}, expected,
+                 f"GET {path} for {student} (week of {monday}, timezone {ZONE})")
 
 
 @rule("edubridge.analytics.weekly-moves",
@@ -558,9 +545,7 @@ def daily_moves(ctx: CheckContext, op: OpInfo) -> None:
       f"by exactly their metrics, in rows dated with "
       f"their local day in the requested timezone ({ZONE}).", _at("GET", WEEKLY), writes=True)
 def weekly_moves(ctx: CheckContext, op: OpInfo) -> None:
-    student, monday, expected = send_activity(ctx, "weekly")
-    await_totals(weekly_reader(ctx, student, monday), {}, expected,
-                 f"GET {WEEKLY} for {student} (week of {monday}, timezone {ZONE})")
+    _new_student_moves(ctx, "weekly", weekly_reader, WEEKLY)
 
 
 @rule("edubridge.analytics.enrollment-moves",
@@ -568,17 +553,11 @@ def weekly_moves(ctx: CheckContext, op: OpInfo) -> None:
       "/edubridge/analytics/enrollment/{enrollmentId} by exactly their metrics, on their local days, and events on "
       "another course do not move it.", _at("GET", ENROLLMENT_FACTS), writes=True)
 def enrollment_moves(ctx: CheckContext, op: OpInfo) -> None:
-    school = school_id(ctx)
-    user_id, course_id = create_user(ctx, school, label="enrolled"), create_course(ctx, school)
-    enrollment_id = enroll(ctx, user_id, course_id)["id"]
-    record = ctx.get(f"{ENROLLMENTS}/{quote(enrollment_id, safe='')}")
-    klass = _ref((ctx.json(record).get("enrollment") or {}).get("class")) if record.status_code == 200 else None
-    if klass:
-        own_class(ctx, klass)
+    user_id, course_id, enrollment_id = enrolled_student(ctx, label="enrolled")
     _, monday, expected = send_activity(ctx, "enrollment", student=user_id, course=course_id)
     path = _path(ENROLLMENT_FACTS, enrollmentId=enrollment_id)
     params = {"startDate": monday.isoformat(), "endDate": (monday + timedelta(days=6)).isoformat(), "timezone": ZONE}
-    await_totals(lambda: daily_totals(_analytics(ctx, path, params)), {}, expected,
+    await_totals(lambda: daily_totals(_answer(ctx, path, params)), {}, expected,
                  f"GET {path} (student {user_id}, course {course_id}, week of {monday}, timezone {ZONE})")
 
 

@@ -5,17 +5,16 @@ A spec cannot say "sum these metric items per local day", so the three operation
 behaviours (`x-tb-behaviour`). This module only decides which stored rows feed an answer and how
 the answer is wrapped; the arithmetic is `mocks/analytics.py`. One student's events are found
 through the indexed `actorKey` / `actorId` / `actorEmail` and the `eventTimeUtc` range
-(`event_query`): no request reads more rows than that student's window holds, and only those rows
-are parsed. With `SandboxConfig.analytics_delay` > 0 events stored more recently than that are left
-out, as staging's batch processing shows them only later.
+(`event_query`): no request reads more rows than that student's window holds, and of those rows
+only the fields the figures need (`analytics.EVENT_FIELDS`) leave the store. With
+`SandboxConfig.analytics_delay` > 0 events stored more recently than that are left out, as
+staging's batch processing shows them only later.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import orjson
 
 from tbconform.mocks import analytics
 from tbconform.mocks.analytics import AnalyticsInputError, Contribution, Window
@@ -98,14 +97,18 @@ def event_query(fields: dict[str, Any], who: Node, window: Window, cutoff: str |
     return compiler.driven_by(who, BoolExpr("AND", tuple(rest))), compiler.params
 
 
-def _records(ctx: RequestContext, who: Node, window: Window) -> list[dict[str, Any]]:
+def _rows(ctx: RequestContext, who: Node, window: Window,
+          fields: tuple[str, ...] = analytics.EVENT_FIELDS) -> list[list[Any]]:
+    """`fields` (analytics.EVENT_FIELDS or DAILY_FIELDS) of the student's events in the window, in
+    stored order."""
     cutoff = stored_before(ctx.sandbox.config.analytics_delay)
     where, params = event_query(ctx.collection(EVENTS).fields, who, window, cutoff)
-    return [orjson.loads(raw) for raw in ctx.store.select(EVENTS, where, params)]
+    return ctx.store.select_fields(EVENTS, fields, where, params)
 
 
 def _contributions(ctx: RequestContext, who: Node, window: Window) -> list[Contribution]:
-    return analytics.contributions(_records(ctx, who, window), window.zone)
+    """What the student's events in the window add to daily facts."""
+    return analytics.contributions(_rows(ctx, who, window, analytics.DAILY_FIELDS), window)
 
 
 def _daily_answer(window: Window, items: list[Contribution], **extra: Any) -> dict[str, Any]:
@@ -153,13 +156,13 @@ def weekly(ctx: RequestContext) -> Response:
         window = analytics.week_of(_required(ctx, "weekDate"), zone)
     except AnalyticsInputError as exc:
         raise _bad(exc) from None
-    records = _records(ctx, who, window)
-    items = analytics.contributions(records, zone)
-    user_id = student_id or next((r.get("actorKey") for r in records if r.get("actorKey")), None)
-    rows = analytics.weekly_facts(items, _person(ctx, user_id))
+    rows = _rows(ctx, who, window)
+    items = analytics.contributions(rows, window)
+    user_id = student_id or next((r[analytics.ACTOR_KEY] for r in rows if r[analytics.ACTOR_KEY]), None)
+    facts = analytics.weekly_facts(items, _person(ctx, user_id))
     start, end = window.labels()
-    return Response.json(200, {"message": f"{len(rows)} weekly fact{'s' if len(rows) != 1 else ''}",
-                               "startDate": start, "endDate": end, "facts": rows})
+    return Response.json(200, {"message": f"{len(facts)} weekly fact{'s' if len(facts) != 1 else ''}",
+                               "startDate": start, "endDate": end, "facts": facts})
 
 
 def _begin_date(enrollment: dict[str, Any]) -> date | None:

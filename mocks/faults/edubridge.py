@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 
@@ -30,6 +30,27 @@ ACTIVITY, WEEKLY = f"behaviour:{ACTIVITY_NAME}", f"behaviour:{WEEKLY_NAME}"
 ENROLLMENT_FACTS = "behaviour:edubridge.analytics.enrollment"
 WEEKLY_ROWS_KEPT = 3
 LAG_SECONDS = 60.0
+
+
+def _instead(call: Action, answer: Callable[[RequestContext, Response], Response]) -> Action:
+    """The healthy action runs first (its checks, a 404 or 400, still raise), then `answer(ctx,
+    healthy response)` is what the client gets."""
+    return lambda ctx: answer(ctx, call(ctx))
+
+
+Change = Callable[[RequestContext, Any, Response], Response | None]  # (ctx, parsed body, healthy answer)
+
+
+def _on_success(call: Action, status: int, change: Change) -> Action:
+    """The healthy action; when it answers `status`, `change(ctx, parsed body, response)` runs in one
+    store transaction and may answer instead (None: the healthy answer stands)."""
+    def run(ctx: RequestContext) -> Response:
+        response = call(ctx)
+        if response.status != status:
+            return response
+        with ctx.store.transaction():
+            return change(ctx, orjson.loads(response.body), response) or response
+    return run
 
 
 def _daily_cells(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,15 +156,13 @@ def _no_student_200(call: Any) -> Any:
 @fault("edubridge-enrollment-facts-any-course", "GET /edubridge/analytics/enrollment/{enrollmentId} counts "
        "every event of the student, whatever its course", wraps=ENROLLMENT_FACTS)
 def _enrollment_any_course(call: Action) -> Action:
-    def run(ctx: RequestContext) -> Response:
-        healthy = call(ctx)  # the healthy checks (404, 400) first
+    def every_course(ctx: RequestContext, healthy: Response) -> Response:
         record = ctx.store.get(A.ENROLLMENTS, ctx.path_params["enrollmentId"])
         user_id = A._ref(record.get("user"))
         window = A._enrollment_window(ctx, record, A._zone(ctx))
         items = A._contributions(ctx, A.student_condition(user_id, None), window) if user_id else []
-        answer = A._daily_answer(window, items, enrollmentId=record["sourcedId"])
-        return Response.json(200, answer, healthy.headers)
-    return run
+        return Response.json(200, A._daily_answer(window, items, enrollmentId=record["sourcedId"]), healthy.headers)
+    return _instead(call, every_course)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,14 +172,9 @@ def _enrollment_any_course(call: Action) -> Action:
 @fault("edubridge-enroll-no-oneroster", "enroll answers 201 with the enrollment, but stores no OneRoster "
        "enrollment", wraps=ENROLL)
 def _enroll_no_oneroster(call: Action) -> Action:
-    def run(ctx: RequestContext) -> Response:
-        response = call(ctx)
-        if response.status == 201:
-            enrollment_id = orjson.loads(response.body)["data"]["id"]
-            with ctx.store.transaction():
-                ctx.store.delete(B.ENROLLMENTS, enrollment_id)
-        return response
-    return run
+    def forget(ctx: RequestContext, body: Any, response: Response) -> None:
+        ctx.store.delete(B.ENROLLMENTS, body["data"]["id"])
+    return _on_success(call, 201, forget)
 
 
 @fault("edubridge-unenroll-hard-delete", "unenroll removes the OneRoster enrollments outright instead of "
@@ -182,29 +196,23 @@ def _unenroll_hard_delete(call: Action) -> Action:
 @fault("edubridge-user-enrollments-lists-deleted", "GET /edubridge/enrollments/user/{userId} lists tobedeleted "
        "enrollments too", wraps=USER_ENROLLMENTS)
 def _lists_deleted(call: Action) -> Action:
-    def run(ctx: RequestContext) -> Response:
-        call(ctx)  # the healthy checks (404 for an unknown user) first
+    def every_status(ctx: RequestContext, healthy: Response) -> Response:
         views = B._Views(ctx)
         every = B._find(ctx, B.ENROLLMENTS, f"user.sourcedId={quote(ctx.path_params['userId'])}")
         return Response.json(200, {"data": [v for v in (views.view(e) for e in every) if v is not None]})
-    return run
+    return _instead(call, every_status)
 
 
 @fault("edubridge-default-class-new-each-call", "GET /edubridge/enrollments/defaultClass/{courseId} creates and "
        "answers a new class on every call", wraps=DEFAULT_CLASS)
 def _default_class_new(call: Action) -> Action:
-    def run(ctx: RequestContext) -> Response:
-        response = call(ctx)
-        if response.status != 200:
-            return response
-        body = orjson.loads(response.body)
+    def another(ctx: RequestContext, body: Any, response: Response) -> Response:
         klass = ctx.store.get(B.CLASSES, body["data"]["id"])
         fresh = {**klass, "sourcedId": f"{klass['sourcedId']}-{uuid.uuid4().hex[:8]}"}
-        with ctx.store.transaction():
-            ctx.store.insert(B.CLASSES, fresh)
+        ctx.store.insert(B.CLASSES, fresh)
         body["data"]["id"] = fresh["sourcedId"]
         return Response.json(200, body, response.headers)
-    return run
+    return _on_success(call, 200, another)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -214,10 +222,9 @@ def _default_class_new(call: Action) -> Action:
 @fault("edubridge-users-roles-inclusive", "GET /edubridge/users/ lists users having any of the roles, not only "
        "those all of whose roles are among them", wraps=USERS)
 def _roles_inclusive(call: Action) -> Action:
-    def run(ctx: RequestContext) -> Response:
-        call(ctx)  # the healthy checks (400 without roles) first
+    def any_role(ctx: RequestContext, healthy: Response) -> Response:
         roles = sorted(set(ctx.query.get("roles") or []))
         binding = {"collection": B.USERS, "action": "list", "responseKeys": ["users"],
                    "scope": f"roles.role@{quote(','.join(roles))}"}
         return action_list(dataclasses.replace(ctx, operation=dataclasses.replace(ctx.operation, binding=binding)))
-    return run
+    return _instead(call, any_role)
