@@ -43,10 +43,12 @@ def run_sandbox(config: SandboxConfig | None = None, sandbox: Sandbox | None = N
                 port: int | None = None) -> Iterator[RunningSandbox]:
     import uvicorn
 
+    from tbconform.mocks.server import EVENT_LOOP
+
     sandbox = sandbox or Sandbox(config)
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(SandboxApp(sandbox), host="127.0.0.1", port=port, log_level="error",
-                                           lifespan="off", http="httptools"))
+                                           lifespan="off", http="httptools", loop=EVENT_LOOP))
     thread = threading.Thread(target=server.run, name=f"sandbox-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
