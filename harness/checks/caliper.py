@@ -42,6 +42,7 @@ from tbconform.harness.config import is_loopback
 from tbconform.harness.catalog import OpInfo
 from tbconform.harness.context import CheckContext
 from tbconform.harness.rules import CheckFailed, NotApplicable, rule
+from tbconform.harness.checks.kit import operation_at, short
 
 SEND, VALIDATE, LIST, GET = "/caliper/event", "/caliper/event/validate", "/caliper/events", "/caliper/events/{externalId}"
 JOB = "/jobs/{jobId}/status"
@@ -55,7 +56,7 @@ RETRY_WAIT = 4.0      # seconds within which a failed delivery must be attempted
 
 
 def _at(method: str, path: str) -> Callable[[OpInfo], bool]:
-    return lambda op: op.api == "caliper" and op.method.upper() == method and op.path == path
+    return operation_at("caliper", method, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,9 +148,6 @@ def new_sensor(ctx: CheckContext, label: str) -> str:
 # Talking to the receiver
 
 
-def _short(value: Any, limit: int = 160) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _refused(status: int) -> bool:
@@ -220,14 +218,14 @@ def differences(sent: dict[str, Any], stored: dict[str, Any], sensor: str) -> li
     """What a stored event (StoredEvent shape, or the event itself) lost or changed of the sent one."""
     out = []
     if _external(stored) != sent["id"]:
-        out.append(f"externalId {_short(_external(stored))} instead of {sent['id']!r}")
+        out.append(f"externalId {short(_external(stored))} instead of {sent['id']!r}")
     if "sensor" in stored and stored["sensor"] != sensor:
-        out.append(f"sensor {_short(stored['sensor'])} instead of {sensor!r}")
+        out.append(f"sensor {short(stored['sensor'])} instead of {sensor!r}")
     for key, value in sent.items():
         if key in ("@context", "id"):
             continue
         if not _same(value, stored.get(key)):
-            out.append(f"{key} {_short(stored.get(key))} instead of {_short(value)}")
+            out.append(f"{key} {short(stored.get(key))} instead of {short(value)}")
     return out
 
 
@@ -317,7 +315,7 @@ def accepts_every_type(ctx: CheckContext, op: OpInfo) -> None:
             sent.append((what, event))
         else:
             refused.append((what, f"{what} {event['id']} ({response.status_code}: {response.text[:120]}; "
-                                  f"sent {_short(event, 300)})"))
+                                  f"sent {short(event, 300)})"))
     if refused:
         kinds = Counter(what for what, _ in refused)
         raise CheckFailed(f"valid events refused: {len(refused)} of {len(event_types()) + len(extra)} "
@@ -429,7 +427,7 @@ def listed_as_sent(ctx: CheckContext, op: OpInfo) -> None:
         found = by_id.get(event["id"])
         if found is None:
             raise CheckFailed(f"sent {len(events)} events under sensor {sensor}; {event['type']} {event['id']} is "
-                              f"not listed (listed: {_short(list(by_id))})")
+                              f"not listed (listed: {short(list(by_id))})")
         problems = differences(event, found, sensor)
         if problems:
             raise CheckFailed(f"{event['type']} {event['id']} is listed altered: " + "; ".join(problems[:4]))
@@ -471,7 +469,7 @@ def job_status(ctx: CheckContext, op: OpInfo) -> None:
     job = job.get("job", job) if isinstance(job, dict) else {}
     state = job.get("state") or job.get("status")
     if str(state).lower() not in ("completed", "complete", "success"):
-        raise CheckFailed(f"GET {path}: the job's state is {_short(state)}, expected completed")
+        raise CheckFailed(f"GET {path}: the job's state is {short(state)}, expected completed")
     named = json.dumps(job)
     missing = [e["id"] for e in events if e["id"] not in named]
     if missing:
@@ -516,8 +514,8 @@ def _expect_ids(what: str, events: list[dict[str, Any]], wanted: list[str]) -> N
         extra = [g for g in got if g not in wanted]
         missing = [w for w in wanted if w not in got]
         raise CheckFailed(f"{what} listed {len(got)} event(s), expected {len(wanted)}"
-                          + (f"; unexpected {_short(extra)}" if extra else "")
-                          + (f"; missing {_short(missing)}" if missing else ""))
+                          + (f"; unexpected {short(extra)}" if extra else "")
+                          + (f"; missing {short(missing)}" if missing else ""))
 
 
 def _send_each(ctx: CheckContext, sensor: str, events: list[dict[str, Any]]) -> list[str]:
@@ -600,7 +598,7 @@ def paging(ctx: CheckContext, op: OpInfo) -> None:
                               f"but {len(ids)} events match")
         seen += _externals(events)
     if sorted(map(str, seen)) != sorted(ids):
-        raise CheckFailed(f"the pages of limit 2 held {_short(seen)}, expected each of {_short(ids)} once")
+        raise CheckFailed(f"the pages of limit 2 held {short(seen)}, expected each of {short(ids)} once")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -650,7 +648,7 @@ def _read(ctx: CheckContext, path: str, key: str) -> dict[str, Any]:
 
 
 def _check_fields(what: str, sent: dict[str, Any], got: dict[str, Any], keys: tuple[str, ...]) -> None:
-    wrong = [f"{k} {_short(got.get(k))} instead of {_short(sent[k])}" for k in keys if got.get(k) != sent[k]]
+    wrong = [f"{k} {short(got.get(k))} instead of {short(sent[k])}" for k in keys if got.get(k) != sent[k]]
     if wrong:
         raise CheckFailed(f"{what}: " + "; ".join(wrong))
 
@@ -685,7 +683,7 @@ def webhooks_crud(ctx: CheckContext, op: OpInfo) -> None:
             raise CheckFailed(f"PUT {path}/{action} answered {response.status_code}")
         got = _read(ctx, path, "webhook").get("active")
         if got is not active:
-            raise CheckFailed(f"after PUT {path}/{action}, GET {path} answers active={_short(got)}")
+            raise CheckFailed(f"after PUT {path}/{action}, GET {path} answers active={short(got)}")
     flt = create_filter(ctx, hook["id"], "action", "Completed")
     fpath = f"{FILTERS}/{quote(str(flt.get('id')), safe='')}"
     wanted = {"webhookId": hook["id"], "filterKey": "action", "filterValue": "Completed", "filterType": "string",
@@ -819,7 +817,7 @@ def fires_matching_only(ctx: CheckContext, op: OpInfo) -> None:
     stray = [what for what, e in (("an event its filter does not match", unmatched),
                                   ("an event of another sensor", other)) if e["id"] in got]
     if stray:
-        raise CheckFailed(f"webhook {hook['id']} received " + " and ".join(stray) + f" (received {_short(got)})")
+        raise CheckFailed(f"webhook {hook['id']} received " + " and ".join(stray) + f" (received {short(got)})")
 
 
 @rule("caliper.webhooks.deactivated-silent",
@@ -876,7 +874,7 @@ def signature_valid(ctx: CheckContext, op: OpInfo) -> None:
     if got is None:
         raise CheckFailed(f"the webhook delivery carries no {SIGNATURE_HEADER} header")
     if not hmac.compare_digest(got.strip().lower(), expected):
-        raise CheckFailed(f"the webhook delivery's {SIGNATURE_HEADER} is {_short(got, 80)}, but the HMAC-SHA256 of "
+        raise CheckFailed(f"the webhook delivery's {SIGNATURE_HEADER} is {short(got, 80)}, but the HMAC-SHA256 of "
                           f"its body with the webhook's secret is {expected}")
 
 

@@ -33,6 +33,7 @@ from tbconform.harness.checks.caliper import envelope, new_sensor, send
 from tbconform.harness.checks.oneroster import _number  # a number, or a numeric string, read as float
 from tbconform.harness.context import CheckContext
 from tbconform.harness.rules import CheckFailed, NotApplicable, rule
+from tbconform.harness.checks.kit import operation_at, fill_path, short
 
 ROSTERING = "/ims/oneroster/rostering/v1p2"
 USERS, COURSES, SCHOOLS = f"{ROSTERING}/users", f"{ROSTERING}/courses", f"{ROSTERING}/schools"
@@ -61,18 +62,11 @@ Totals = dict[tuple[str, str], float]  # (local day, field) -> sum
 
 
 def _at(method: str, path: str) -> Callable[[OpInfo], bool]:
-    return lambda op: op.api == "edubridge" and op.method.upper() == method and op.path.rstrip("/") == path.rstrip("/")
+    return operation_at("edubridge", method, path)
 
 
-def _path(template: str, **values: str) -> str:
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", quote(value, safe=""))
-    return template
 
 
-def _short(text: Any, limit: int = 200) -> str:
-    text = text if isinstance(text, str) else repr(text)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _answer(ctx: CheckContext, path: str, params: Any = None, key: str | None = None, kind: type = dict) -> Any:
@@ -83,7 +77,7 @@ def _answer(ctx: CheckContext, path: str, params: Any = None, key: str | None = 
     pairs = params.items() if isinstance(params, dict) else params or []
     shown = path + ("?" + "&".join(f"{k}={v}" for k, v in pairs) if pairs else "")
     if response.status_code != 200:
-        raise CheckFailed(f"GET {shown} answered {response.status_code}, expected 200: {_short(response.text)}")
+        raise CheckFailed(f"GET {shown} answered {response.status_code}, expected 200: {short(response.text)}")
     body = ctx.json(response)
     if key is None:
         return body
@@ -127,7 +121,7 @@ def _create(ctx: CheckContext, path: str, key: str, record: dict[str, Any], what
     response = ctx.request("POST", path, json={key: record})
     if not 200 <= response.status_code < 300:
         raise CheckFailed(f"POST {path} creating the run's {what} answered {response.status_code}: "
-                          f"{_short(response.text, 300)}")
+                          f"{short(response.text, 300)}")
     return record_id
 
 
@@ -164,10 +158,10 @@ def enroll(ctx: CheckContext, user_id: str, course_id: str) -> dict[str, Any]:
     target's own), the enrollment registered for deletion under both ids."""
     wanted = ctx.new_id("enrollment")
     ctx.cleanup.add(f"{ENROLLMENTS}/{quote(wanted, safe='')}", f"enrollment {wanted}")
-    path = _path(ENROLL, userId=user_id, courseId=course_id)
+    path = fill_path(ENROLL, userId=user_id, courseId=course_id)
     response = ctx.request("POST", path, json={"sourcedId": wanted, "role": "student"})
     if not 200 <= response.status_code < 300:
-        raise CheckFailed(f"POST {path} answered {response.status_code}, expected 201: {_short(response.text, 300)}")
+        raise CheckFailed(f"POST {path} answered {response.status_code}, expected 201: {short(response.text, 300)}")
     body = ctx.json(response)
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
@@ -178,7 +172,7 @@ def enroll(ctx: CheckContext, user_id: str, course_id: str) -> dict[str, Any]:
 
 
 def listed_enrollments(ctx: CheckContext, user_id: str) -> list[dict[str, Any]]:
-    data = _answer(ctx, _path(USER_ENROLLMENTS, userId=user_id), key="data", kind=list)
+    data = _answer(ctx, fill_path(USER_ENROLLMENTS, userId=user_id), key="data", kind=list)
     return [e for e in data if isinstance(e, dict)]
 
 
@@ -237,7 +231,7 @@ def enroll_creates_oneroster(ctx: CheckContext, op: OpInfo) -> None:
                           f"not to {course_id!r}")
     terms = [_ref(t) for t in klass.get("terms") or []]
     if not terms or None in terms:
-        raise CheckFailed(f"the enrollment's class {class_id!r} names no term (terms {_short(klass.get('terms'))})")
+        raise CheckFailed(f"the enrollment's class {class_id!r} names no term (terms {short(klass.get('terms'))})")
     for term in terms:
         session = _read(ctx, f"{SESSIONS}/{quote(str(term), safe='')}", "academicSession")
         if session.get("status") == "tobedeleted":
@@ -247,11 +241,11 @@ def enroll_creates_oneroster(ctx: CheckContext, op: OpInfo) -> None:
         raise CheckFailed(f"enroll answered periods {sorted(map(str, periods))}, but the class's terms are {terms}")
     listed = [e for e in listed_enrollments(ctx, user_id) if e.get("id") == enrollment_id]
     if not listed:
-        raise CheckFailed(f"GET {_path(USER_ENROLLMENTS, userId=user_id)} does not list enrollment {enrollment_id!r}")
+        raise CheckFailed(f"GET {fill_path(USER_ENROLLMENTS, userId=user_id)} does not list enrollment {enrollment_id!r}")
     course = listed[0].get("course")
     if not isinstance(course, dict) or course.get("id") != course_id:
-        raise CheckFailed(f"GET {_path(USER_ENROLLMENTS, userId=user_id)} lists enrollment {enrollment_id!r} under "
-                          f"course {_short(course)}, not {course_id!r}")
+        raise CheckFailed(f"GET {fill_path(USER_ENROLLMENTS, userId=user_id)} lists enrollment {enrollment_id!r} under "
+                          f"course {short(course)}, not {course_id!r}")
 
 
 @rule("edubridge.unenroll.soft-deletes",
@@ -262,13 +256,13 @@ def unenroll_soft_deletes(ctx: CheckContext, op: OpInfo) -> None:
     user_id, course_id, enrollment_id = enrolled_student(ctx)
     if not any(e.get("id") == enrollment_id for e in listed_enrollments(ctx, user_id)):
         raise CheckFailed(f"enroll answered enrollment {enrollment_id!r}, but GET "
-                          f"{_path(USER_ENROLLMENTS, userId=user_id)} does not list it, so unenroll cannot be judged")
-    path = _path(UNENROLL, userId=user_id, courseId=course_id)
+                          f"{fill_path(USER_ENROLLMENTS, userId=user_id)} does not list it, so unenroll cannot be judged")
+    path = fill_path(UNENROLL, userId=user_id, courseId=course_id)
     response = ctx.request("DELETE", path)
     if not 200 <= response.status_code < 300:
-        raise CheckFailed(f"DELETE {path} answered {response.status_code}, expected 204: {_short(response.text)}")
+        raise CheckFailed(f"DELETE {path} answered {response.status_code}, expected 204: {short(response.text)}")
     if any(e.get("id") == enrollment_id for e in listed_enrollments(ctx, user_id)):
-        raise CheckFailed(f"after DELETE {path}, GET {_path(USER_ENROLLMENTS, userId=user_id)} still lists "
+        raise CheckFailed(f"after DELETE {path}, GET {fill_path(USER_ENROLLMENTS, userId=user_id)} still lists "
                           f"enrollment {enrollment_id!r}")
     item = f"{ENROLLMENTS}/{quote(enrollment_id, safe='')}"
     after = ctx.get(item)
@@ -295,7 +289,7 @@ def unenroll_soft_deletes(ctx: CheckContext, op: OpInfo) -> None:
       "OneRoster under the course.", _at("GET", DEFAULT_CLASS), writes=True)
 def default_class_stable(ctx: CheckContext, op: OpInfo) -> None:
     course_id = create_course(ctx, school_id(ctx))
-    path = _path(DEFAULT_CLASS, courseId=course_id)
+    path = fill_path(DEFAULT_CLASS, courseId=course_id)
     ids = []
     for _ in range(2):
         data = _read(ctx, path, "data")
@@ -333,7 +327,7 @@ def users_roles_exclusive(ctx: CheckContext, op: OpInfo) -> None:
     school = school_id(ctx)  # first: without a school to create the run's users at, nothing is judged
     wrong = [u.get("sourcedId") for u in _users_page(ctx, ("student",), limit=100) if _roles_of(u) != {"student"}]
     if wrong:
-        raise CheckFailed(f"GET {EB_USERS}?roles=student lists users with other roles too: {_short(wrong)}")
+        raise CheckFailed(f"GET {EB_USERS}?roles=student lists users with other roles too: {short(wrong)}")
     mixed = create_user(ctx, school, ("student", "teacher"), "student-teacher")
     plain = create_user(ctx, school, ("student",), "student")
     ids = f"'{mixed},{plain}'"  # the filter grammar's `@` (in) takes one quoted, comma-separated list
@@ -555,7 +549,7 @@ def weekly_moves(ctx: CheckContext, op: OpInfo) -> None:
 def enrollment_moves(ctx: CheckContext, op: OpInfo) -> None:
     user_id, course_id, enrollment_id = enrolled_student(ctx, label="enrolled")
     _, monday, expected = send_activity(ctx, "enrollment", student=user_id, course=course_id)
-    path = _path(ENROLLMENT_FACTS, enrollmentId=enrollment_id)
+    path = fill_path(ENROLLMENT_FACTS, enrollmentId=enrollment_id)
     params = {"startDate": monday.isoformat(), "endDate": (monday + timedelta(days=6)).isoformat(), "timezone": ZONE}
     await_totals(lambda: daily_totals(_answer(ctx, path, params)), {}, expected,
                  f"GET {path} (student {user_id}, course {course_id}, week of {monday}, timezone {ZONE})")
@@ -627,4 +621,4 @@ def requires_student(ctx: CheckContext, op: OpInfo) -> None:
             body = None
         if not _envelope(body):
             raise CheckFailed(f"GET {path} without studentId and email answered {response.status_code} without the "
-                              f"IMS error envelope: {_short(response.text)}")
+                              f"IMS error envelope: {short(response.text)}")

@@ -21,7 +21,6 @@ import math
 import random
 import time
 from typing import Any, Callable
-from urllib.parse import quote
 
 import requests
 
@@ -30,6 +29,7 @@ from tbconform.harness.catalog import OpInfo
 from tbconform.harness.checks import qti_scoring as S
 from tbconform.harness.context import CheckContext
 from tbconform.harness.rules import CheckFailed, NotApplicable, judged_stably, rule
+from tbconform.harness.checks.kit import operation_at, fill_path, short
 from tbconform.specs.xmlsafe import XmlRefused
 
 ITEMS, ITEM = "/assessment-items", "/assessment-items/{identifier}"
@@ -50,24 +50,17 @@ MAPPED_KINDS = ("choice-multiple", "match", "gap-match", "associate")
 
 
 def _at(method: str, path: str) -> Callable[[OpInfo], bool]:
-    return lambda op: op.api == "qti" and op.method.upper() == method and op.path.rstrip("/") == path.rstrip("/")
+    return operation_at("qti", method, path)
 
 
-def _path(template: str, **values: str) -> str:
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", quote(value, safe=""))
-    return template
 
 
-def _short(text: Any, limit: int = 200) -> str:
-    text = text if isinstance(text, str) else repr(text)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _body(ctx: CheckContext, response: requests.Response, what: str, ok: tuple[int, ...] = (200, 201)) -> Any:
     if response.status_code not in ok:
         raise CheckFailed(f"{what} answered {response.status_code}, expected {' or '.join(map(str, ok))}: "
-                          f"{_short(response.text, 300)}")
+                          f"{short(response.text, 300)}")
     return ctx.json(response)
 
 
@@ -83,7 +76,7 @@ def create_item(ctx: CheckContext, kind: str, subject: str = "Math") -> tuple[st
     """A run-tagged item of `kind` created from XML: (identifier, the XML sent)."""
     identifier = ctx.new_id(f"item-{kind}")
     xml = build_item(kind, identifier, f"tbconform {kind} {ctx.config.run_id}", _rng(ctx, identifier), subject)
-    ctx.cleanup.add(_path(ITEM, identifier=identifier), f"assessment item {identifier}")
+    ctx.cleanup.add(fill_path(ITEM, identifier=identifier), f"assessment item {identifier}")
     response = ctx.request("POST", ITEMS, json={"format": "xml", "xml": xml,
                                                  "metadata": {"subject": subject, "tbconformRun": ctx.config.run_id}})
     _body(ctx, response, f"POST {ITEMS} creating the run's {kind} item {identifier}", (200, 201))
@@ -91,7 +84,7 @@ def create_item(ctx: CheckContext, kind: str, subject: str = "Math") -> tuple[st
 
 
 def _read_xml(ctx: CheckContext, identifier: str) -> tuple[dict[str, Any], str]:
-    path = _path(ITEM, identifier=identifier)
+    path = fill_path(ITEM, identifier=identifier)
     record = _body(ctx, ctx.get(path), f"GET {path}", (200,))
     raw = record.get("rawXml") if isinstance(record, dict) else None
     if not isinstance(raw, str) or not raw.strip():
@@ -142,7 +135,7 @@ def score(ctx: CheckContext, identifier: str, response_id: str, response: str | 
     item's identifier there instead, so when a target refuses the declaration's id (4xx) the request is
     sent again in the client's form: the rules judge scores, not which of the two forms a service takes.
     """
-    path = _path(PROCESS, identifier=identifier)
+    path = fill_path(PROCESS, identifier=identifier)
     sent = ctx.request("POST", path, json={"identifier": response_id, "response": response})
     if sent.status_code in (400, 404, 422) and response_id != identifier:
         retry = ctx.request("POST", path, json={"identifier": identifier, "response": response})
@@ -150,7 +143,7 @@ def score(ctx: CheckContext, identifier: str, response_id: str, response: str | 
     answer = _body(ctx, sent, f"POST {path} with {response!r}", (200, 201))
     value = answer.get("score") if isinstance(answer, dict) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CheckFailed(f"POST {path} with {response!r} answered no numeric score: {_short(answer)}")
+        raise CheckFailed(f"POST {path} with {response!r} answered no numeric score: {short(answer)}")
     return float(value)
 
 
@@ -214,7 +207,7 @@ def item_round_trip(ctx: CheckContext, op: OpInfo) -> None:
         changed = [key for key in sent if sent[key] != back[key]]
         if changed:
             lost.append(f"{kind} item {identifier}: " + ", ".join(
-                f"{key} sent {_short(sent[key], 120)}, read back {_short(back[key], 120)}" for key in changed))
+                f"{key} sent {short(sent[key], 120)}, read back {short(back[key], 120)}" for key in changed))
     if lost:
         raise CheckFailed("XML semantics changed in the round trip: " + "; ".join(lost[:3]))
 
@@ -288,7 +281,7 @@ def _validate(ctx: CheckContext, xml: str, schema: str = "item") -> tuple[bool, 
     answer = _body(ctx, ctx.request("POST", VALIDATE, json={"xml": xml, "schema": schema, "entityId": "tbconform"}),
                    f"POST {VALIDATE}", (200,))
     if not isinstance(answer, dict):
-        raise CheckFailed(f"POST {VALIDATE} answered a body that is not an object: {_short(answer)}")
+        raise CheckFailed(f"POST {VALIDATE} answered a body that is not an object: {short(answer)}")
     success = answer.get("success")
     errors = answer.get("validationErrors") or []
     return success is True or str(success).lower() == "true", errors if isinstance(errors, list) else [errors], answer
@@ -316,7 +309,7 @@ def validate_accepts_valid(ctx: CheckContext, op: OpInfo) -> None:
     for kind, xml in _valid_xml(ctx):
         ok, errors, _ = _validate(ctx, xml)
         if not ok or errors:
-            refused.append(f"{kind}: {_short(errors, 160)}")
+            refused.append(f"{kind}: {short(errors, 160)}")
     if refused:
         raise CheckFailed("POST /validate refused valid items: " + "; ".join(refused[:4]))
 
@@ -324,7 +317,7 @@ def validate_accepts_valid(ctx: CheckContext, op: OpInfo) -> None:
 def _hostile(ctx: CheckContext, label: str, xml: str) -> requests.Response:
     """POST a hostile item; registered for deletion first (in case it is stored)."""
     identifier = ctx.new_id(label)
-    ctx.cleanup.add(_path(ITEM, identifier=identifier), f"assessment item {identifier}")
+    ctx.cleanup.add(fill_path(ITEM, identifier=identifier), f"assessment item {identifier}")
     document = xml.replace("HOSTILE", identifier)
     started = time.monotonic()
     response = ctx.request("POST", ITEMS, json={"format": "xml", "xml": document}, timeout=HOSTILE_TIMEOUT)
@@ -405,7 +398,7 @@ def bomb_refused(ctx: CheckContext, op: OpInfo) -> None:
         response = _hostile(ctx, "bomb", xml)
         if not 400 <= response.status_code < 500:
             raise CheckFailed(f"POST {ITEMS} with {what} answered {response.status_code}, expected a 4xx: "
-                              f"{_short(response.text)}")
+                              f"{short(response.text)}")
         problem = _validate_hostile(ctx, what, xml)
         if problem:
             raise CheckFailed(problem)
@@ -448,7 +441,7 @@ def create_test(ctx: CheckContext, sections: list[list[str]]) -> tuple[str, str,
              "qti-assessment-item-ref": [_ref(i, k) for k, i in enumerate(items, 1)]}
             for n, (sid, items) in enumerate(zip(section_ids, sections), 1)]}],
         "metadata": {"tbconformRun": ctx.config.run_id}}
-    ctx.cleanup.add(_path(TEST, identifier=test_id), f"assessment test {test_id}")
+    ctx.cleanup.add(fill_path(TEST, identifier=test_id), f"assessment test {test_id}")
     _body(ctx, ctx.request("POST", TESTS, json=body), f"POST {TESTS} creating the run's test {test_id}", (200, 201))
     return test_id, part_id, section_ids
 
@@ -466,14 +459,14 @@ def _structure(record: Any) -> list[tuple[str, list[tuple[str, list[str]]]]]:
 
 
 def _section_refs(ctx: CheckContext, test_id: str, part_id: str, section_id: str) -> list[str]:
-    path = _path(SECTION, assessmentTestIdentifier=test_id, testPartIdentifier=part_id, identifier=section_id)
+    path = fill_path(SECTION, assessmentTestIdentifier=test_id, testPartIdentifier=part_id, identifier=section_id)
     section = _body(ctx, ctx.get(path), f"GET {path}", (200,))
     refs = section.get("qti-assessment-item-ref") if isinstance(section, dict) else None
     return [r.get("identifier") for r in refs or [] if isinstance(r, dict)]
 
 
 def _questions(ctx: CheckContext, test_id: str) -> list[str]:
-    path = _path(QUESTIONS, identifier=test_id)
+    path = fill_path(QUESTIONS, identifier=test_id)
     body = _body(ctx, ctx.get(path), f"GET {path}", (200,))
     questions = body.get("questions") if isinstance(body, dict) else None
     if not isinstance(questions, list):
@@ -495,7 +488,7 @@ def test_round_trip(ctx: CheckContext, op: OpInfo) -> None:
     items = [create_item(ctx, "choice")[0] for _ in range(4)]
     sections = [[items[2], items[0]], [items[3], items[1]]]
     test_id, part_id, section_ids = create_test(ctx, sections)
-    record = _body(ctx, ctx.get(_path(TEST, identifier=test_id)), f"GET {TESTS}/{test_id}", (200,))
+    record = _body(ctx, ctx.get(fill_path(TEST, identifier=test_id)), f"GET {TESTS}/{test_id}", (200,))
     want = [(part_id, list(zip(section_ids, sections)))]
     got = _structure(record)
     if got != want:
@@ -520,19 +513,19 @@ def test_ordering(ctx: CheckContext, op: OpInfo) -> None:
             raise CheckFailed(f"after {step}, GET {TESTS}/{test_id}/questions lists {listed}, expected {order}")
 
     expect(items[:3], "creating the test")
-    add = _path(SECTION_ITEMS, **where)
+    add = fill_path(SECTION_ITEMS, **where)
     _body(ctx, ctx.request("POST", add, json={"identifier": items[3], "href": item_href(items[3])}),
           f"POST {add}", (200, 201))
     expect(items, f"adding {items[3]}")
     order = [items[3], items[1], items[0], items[2]]
-    path = _path(ORDER, **where)
+    path = fill_path(ORDER, **where)
     _body(ctx, ctx.request("PUT", path, json={"items": [_ref(i, n) for n, i in enumerate(order, 1)]}),
           f"PUT {path}", (200,))
     expect(order, "reordering")
-    remove = _path(REMOVE_REF, **where, itemIdentifier=items[1])
+    remove = fill_path(REMOVE_REF, **where, itemIdentifier=items[1])
     removed = ctx.request("DELETE", remove)
     if removed.status_code not in (200, 204):
-        raise CheckFailed(f"DELETE {remove} answered {removed.status_code}: {_short(removed.text)}")
+        raise CheckFailed(f"DELETE {remove} answered {removed.status_code}: {short(removed.text)}")
     expect([i for i in order if i != items[1]], f"removing {items[1]}")
 
 
@@ -609,7 +602,7 @@ def search_query(ctx: CheckContext, op: OpInfo) -> None:
         found = _page(ctx, path, 1, 100, query=target)
         ids = [r.get("identifier") for r in found["items"] if isinstance(r, dict)]
         if target not in ids:
-            raise CheckFailed(f"GET {path}?query={target} does not answer {target} (answered {_short(ids, 160)})")
+            raise CheckFailed(f"GET {path}?query={target} does not answer {target} (answered {short(ids, 160)})")
         if not isinstance(found.get("total"), int) or found["total"] >= total:
             raise CheckFailed(f"GET {path}?query={target} answered total {found.get('total')!r}, not fewer than "
                               f"the {total} records of the unfiltered list: the query was not applied")
