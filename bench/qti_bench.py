@@ -156,7 +156,7 @@ def verdicts_for(by: dict[str, dict], book: dict) -> list[tuple[str, bool]]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="QTI process-response and item-create throughput (wrk).")
-    parser.add_argument("--size", default="small", help="seeded world size (default small: boots fastest)")
+    parser.add_argument("--size", default="district", help="seeded world size (default district)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per case (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per case (default 2)")
     parser.add_argument("--connections", type=int, default=32)
