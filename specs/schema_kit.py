@@ -7,6 +7,7 @@ come out in the same style: no anchors, block layout, keys in declaration order.
 """
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -131,3 +132,30 @@ def finish_operation(out: dict[str, Any], *, path: str, ok: tuple[str, dict[str,
     else:
         out["x-tb-behaviour"] = behaviour
     return out
+
+
+COMPONENT_KINDS = ("schemas", "parameters", "headers", "requestBodies", "responses", "securitySchemes")
+
+
+def add_operation(paths: dict[str, dict[str, Any]], path: str, method: str, operation: dict[str, Any]) -> None:
+    """Put `operation` under `paths[path][method]`, the path item opening with its path parameters."""
+    item = paths.setdefault(path, {})
+    if "parameters" not in item and path_params(path):
+        item["parameters"] = path_params(path)
+    item[method] = operation
+
+
+def components_for(library: dict[str, dict[str, Any]], paths: dict[str, Any],
+                   seeds: set[tuple[str, str]]) -> dict[str, Any]:
+    """The `components` of a self-contained spec: the `seeds` (kind, name) pairs a spec always
+    carries (error answers, security, collection schemas) and whatever its paths refer to, closed
+    over the library's `$ref`s, each kind sorted by name."""
+    wanted = set(seeds)
+    collect_refs(paths, wanted)
+    wanted = close_refs(library, wanted)
+    components: dict[str, Any] = {}
+    for kind in COMPONENT_KINDS:
+        names = sorted(n for k, n in wanted if k == kind)
+        if names:
+            components[kind] = {n: copy.deepcopy(library[kind][n]) for n in names}
+    return components

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tbconform.specs.schema_kit import (arr, close_refs, collect_refs, dump_yaml, enum, finish_operation, obj,
-                                         path_params, s, sref)
+from tbconform.specs.schema_kit import (add_operation, arr, components_for, dump_yaml, enum, finish_operation,
+                                         obj, s, sref)
 from tbconform.specs.caliper.validate import IRI_PATTERN
 
 HERE = Path(__file__).resolve().parent
@@ -618,22 +618,13 @@ def _operation(op: Op) -> dict[str, Any]:
 def build_spec(api: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in (o for o in OPS if o.spec == api):
-        item = paths.setdefault(op.path, {})
-        if "parameters" not in item and path_params(op.path):
-            item["parameters"] = path_params(op.path)
-        item[op.method] = _operation(op)
+        add_operation(paths, op.path, op.method, _operation(op))
     title, description = TITLES[api]
     collections = COLLECTIONS[api]
     wanted: set[tuple[str, str]] = {("responses", v[0]) for v in ERRORS.values()}
     wanted |= {("securitySchemes", "OAuth2")} | {("schemas", c["schema"]) for c in collections.values()}
     wanted |= {("schemas", name) for name in DOCUMENTED.get(api, ())}
-    collect_refs(paths, wanted)
-    wanted = close_refs(LIB, wanted)
-    components: dict[str, Any] = {}
-    for kind in ("schemas", "parameters", "requestBodies", "responses", "securitySchemes"):
-        names = sorted(n for k, n in wanted if k == kind)
-        if names:
-            components[kind] = {n: copy.deepcopy(LIB[kind][n]) for n in names}
+    components = components_for(LIB, paths, wanted)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",

@@ -19,8 +19,8 @@ from typing import Any
 
 from tbconform.specs.caliper import _generate as caliper_spec
 from tbconform.specs.oneroster import _generate as oneroster_spec
-from tbconform.specs.schema_kit import (arr, close_refs, collect_refs, dump_yaml, enum, finish_operation, obj,
-                                         path_params, s, sref)
+from tbconform.specs.schema_kit import (add_operation, arr, close_refs, components_for, dump_yaml, enum,
+                                         finish_operation, obj, s, sref)
 
 HERE = Path(__file__).resolve().parent
 BASE = "/edubridge"
@@ -651,20 +651,10 @@ def _operation(op: Op) -> dict[str, Any]:
 def build_spec() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPS:
-        full = BASE + op.path
-        item = paths.setdefault(full, {})
-        if "parameters" not in item and path_params(full):
-            item["parameters"] = path_params(full)
-        item[op.method] = _operation(op)
+        add_operation(paths, BASE + op.path, op.method, _operation(op))
     wanted: set[tuple[str, str]] = {("responses", v[0]) for v in ERRORS.values()}
     wanted |= {("securitySchemes", "OAuth2")} | {("schemas", c["schema"]) for c in COLLECTIONS.values()}
-    collect_refs(paths, wanted)
-    wanted = close_refs(LIB, wanted)
-    components: dict[str, Any] = {}
-    for kind in ("schemas", "parameters", "headers", "requestBodies", "responses", "securitySchemes"):
-        names = sorted(n for k, n in wanted if k == kind)
-        if names:
-            components[kind] = {n: copy.deepcopy(LIB[kind][n]) for n in names}
+    components = components_for(LIB, paths, wanted)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
