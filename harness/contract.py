@@ -127,8 +127,9 @@ def sent_as_xml(case: Any) -> bool:
     """An application/xml body: schemathesis builds it from the schema's `xml` hints, and its
     negative variants (a number where an element is, a broken identifier pattern) are no longer
     schema violations an API can see in XML, which has no types; so they are not judged negative."""
-    media = str(getattr(case, "media_type", "") or "").split(";", 1)[0].strip().lower()
-    return media.endswith("/xml") or media.endswith("+xml")
+    from tbconform.specs.xmlsafe import is_xml_media
+
+    return is_xml_media(str(getattr(case, "media_type", "") or ""))
 
 
 # -- schemas (parsed once per spec document) ------------------------------------------------

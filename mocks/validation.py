@@ -18,7 +18,7 @@ from jsonschema.exceptions import ValidationError
 
 from tbconform.mocks.errors import ApiError
 from tbconform.mocks.model import CompiledOperation
-from tbconform.specs.xmlsafe import XmlRefused
+from tbconform.specs.xmlsafe import XmlRefused, is_xml_media
 from tbconform.specs.xmlsafe import parse as parse_xml
 
 Explain = Callable[[str, Any], None]
@@ -85,10 +85,10 @@ class XmlBody:
     text: str
 
 
-def read_xml(data: str | bytes, max_bytes: int | None = None) -> XmlBody:
+def read_xml(data: str | bytes) -> XmlBody:
     """Parse request XML through the hardened parser; a refusal is a 400 naming rule and line."""
     try:
-        root = parse_xml(data) if max_bytes is None else parse_xml(data, max_bytes=max_bytes)
+        root = parse_xml(data)
     except XmlRefused as exc:
         detail = {"rule": exc.rule, "message": exc.message, "line": exc.line, "column": exc.column}
         raise ApiError(400, f"XML refused: {exc}", [detail]) from None
@@ -96,14 +96,9 @@ def read_xml(data: str | bytes, max_bytes: int | None = None) -> XmlBody:
     return XmlBody(root, text)
 
 
-def is_xml(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media.endswith("/xml") or media.endswith("+xml")
-
-
 def parse_request(op: CompiledOperation, body: bytes, content_type: str) -> tuple[Any, XmlBody | None]:
     """The JSON body (validated) and the XML document the request carries, if any."""
-    if op.op.accepts_xml and is_xml(content_type):
+    if op.op.accepts_xml and is_xml_media(content_type):
         if not body.strip():
             raise ApiError(400, "request body is required (XML)")
         return None, read_xml(body)

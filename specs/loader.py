@@ -8,6 +8,8 @@ from typing import Any, Iterator
 
 import yaml
 
+from tbconform.specs.xmlsafe import is_xml_media
+
 SPEC_ROOT = Path(__file__).resolve().parent
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -97,7 +99,7 @@ class Operation:
     @functools.cached_property
     def accepts_xml(self) -> bool:
         """An `application/xml` request body: the sandbox parses it (hardened) for the behaviour."""
-        return any(m.endswith("/xml") or m.endswith("+xml") for m in self.body_media_types)
+        return any(is_xml_media(m) for m in self.body_media_types)
 
     @functools.cached_property
     def xml_member(self) -> str | None:

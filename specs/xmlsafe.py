@@ -85,6 +85,13 @@ def _line_of(raw: bytes, pattern: re.Pattern[bytes]) -> int:
     return raw.count(b"\n", 0, match.start()) + 1 if match else 0
 
 
+def is_xml_media(media_type: str) -> bool:
+    """Whether a media type (a Content-Type, parameters allowed) is XML: `application/xml`,
+    `text/xml`, or a `+xml` suffix."""
+    media = media_type.split(";", 1)[0].strip().lower()
+    return media.endswith("/xml") or media.endswith("+xml")
+
+
 def local_name(element: etree._Element) -> str:
     """The tag without its namespace (`qti-choice-interaction`); '' for comments and PIs."""
     tag = element.tag

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,6 +185,23 @@ def run_client_driver(python: Path, driver: Path, tmp_path: Path, report_name: s
         pytest.fail(f"client driver produced no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
                     f"{proc.stderr[-3000:]}")
     return json.loads(report_path.read_text()), proc
+
+
+def check_one_client(python: Path, driver: Path, tmp_path: Path, package: str, covered: dict[str, str],
+                     record_property: Any, request: pytest.FixtureRequest) -> dict:
+    """Run the driver of one official client package, show its figure line, and assert that every
+    operation succeeded, every client method ran and every divergence says why; the report back."""
+    report, proc = run_client_driver(python, driver, tmp_path, f"official-{package.removeprefix('timeback-')}-client.json")
+    summary, client = report["summary"], report["client"]
+    record_property("client_operations", summary["operations"])
+    record_property("client_version", client["version"])
+    show_line(request, f"official client {package} {client['version']} (Python {client['python']}): "
+                       f"{summary['ok']}/{summary['operations']} operations ok, {summary['divergences']} "
+                       f"divergences, {summary['seconds']} s")
+    assert_driver_succeeded(report, proc, covered)
+    # a divergence (the client disagrees with Timeback's documented API) always says why
+    assert all(d["why"] for d in report["divergences"]), report["divergences"]
+    return report
 
 
 def assert_driver_succeeded(report: dict, proc: subprocess.CompletedProcess[str],

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_official_client import (assert_driver_succeeded, build_client_venv, run_client_driver,
-                                        show_line)
+from tests.test_official_client import build_client_venv, check_one_client
 
 DRIVER = Path(__file__).with_name("edubridge_client_driver.py")
 CLIENT_SPEC = os.environ.get("TBCONFORM_EDUBRIDGE_CLIENT_SPEC", "timeback-edubridge>=0.4.0").split()
@@ -74,14 +73,5 @@ def edubridge_client_python() -> Path:
 @pytest.mark.client
 def test_official_edubridge_client_against_sandbox(edubridge_client_python: Path, tmp_path: Path,
                                                    record_property, request) -> None:
-    report, proc = run_client_driver(edubridge_client_python, DRIVER, tmp_path, "official-edubridge-client.json")
-    summary, client = report["summary"], report["client"]
-    record_property("client_operations", summary["operations"])
-    record_property("client_version", client["version"])
-    line = (f"official client timeback-edubridge {client['version']} (Python {client['python']}): "
-            f"{summary['ok']}/{summary['operations']} operations ok, {summary['divergences']} divergences, "
-            f"{summary['seconds']} s")
-    show_line(request, line)
-    assert_driver_succeeded(report, proc, COVERED)
-    # a divergence (the client disagrees with Timeback's documented API) always says why
-    assert all(d["why"] for d in report["divergences"]), report["divergences"]
+    check_one_client(edubridge_client_python, DRIVER, tmp_path, "timeback-edubridge", COVERED, record_property,
+                     request)

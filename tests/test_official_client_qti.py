@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_official_client import (assert_driver_succeeded, build_client_venv, run_client_driver,
-                                        show_line)
+from tests.test_official_client import build_client_venv, check_one_client
 
 DRIVER = Path(__file__).with_name("qti_client_driver.py")
 CLIENT_SPEC = os.environ.get("TBCONFORM_QTI_CLIENT_SPEC", "timeback-qti>=0.4.0").split()
@@ -81,13 +80,4 @@ def qti_client_python() -> Path:
 @pytest.mark.client
 def test_official_qti_client_against_sandbox(qti_client_python: Path, tmp_path: Path, record_property,
                                              request) -> None:
-    report, proc = run_client_driver(qti_client_python, DRIVER, tmp_path, "official-qti-client.json")
-    summary, client = report["summary"], report["client"]
-    record_property("client_operations", summary["operations"])
-    record_property("client_version", client["version"])
-    line = (f"official client timeback-qti {client['version']} (Python {client['python']}): "
-            f"{summary['ok']}/{summary['operations']} operations ok, {summary['divergences']} divergences, "
-            f"{summary['seconds']} s")
-    show_line(request, line)
-    assert_driver_succeeded(report, proc, COVERED)
-    assert all(d["why"] for d in report["divergences"]), report["divergences"]
+    check_one_client(qti_client_python, DRIVER, tmp_path, "timeback-qti", COVERED, record_property, request)

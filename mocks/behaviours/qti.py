@@ -239,9 +239,8 @@ def _check(ctx: RequestContext, xml: str | None, kind: str, entity_id: str | Non
         if stored is None:
             raise ApiError(404, f"{noun} {entity_id!r} not found" if entity_id else "give `xml` or `entityId`")
         xml = stored.get("rawXml") or ""
-    xsd = getattr(ctx.sandbox.config, "qti_xsd_dir", None)
     result = check_document(xml, kind=kind, known_items=lambda i: ctx.store.exists(ITEMS, i),
-                            **({"xsd_dir": xsd} if xsd else {}))
+                            xsd_dir=ctx.sandbox.config.qti_xsd_dir)
     errors = [f"line {p.line}: [{p.rule}] {p.message}" for p in result.problems]
     return {"success": not errors, "entityId": entity_id or "", "xmlContent": xml, "validationErrors": errors,
             "message": "The XML is valid" if not errors else f"{len(errors)} problem(s) found"}

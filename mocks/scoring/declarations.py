@@ -12,8 +12,8 @@ from lxml import etree
 
 from tbconform.mocks.scoring.errors import ItemNotScorable
 from tbconform.mocks.scoring.names import attr, children, flag, tag, where
-from tbconform.mocks.scoring.values import (BASE_TYPES, CARDINALITIES, NUMERIC, Multiple, Ordered,
-                                            Record, container, parse_scalar)
+from tbconform.mocks.scoring.values import NUMERIC, Multiple, Ordered, Record, container, parse_scalar
+from tbconform.specs.qti.vocabulary import BASE_TYPES, CARDINALITIES, IMPLIED_BASE_TYPES
 
 
 @dataclass
@@ -135,17 +135,6 @@ class Declaration:
     builtin: bool = False                       # numAttempts, duration: no response carries them
 
 
-# The base type an interaction implies, for a response declaration that leaves it out.
-IMPLIED_BASE_TYPES = {
-    "qti-choice-interaction": "identifier", "qti-inline-choice-interaction": "identifier",
-    "qti-hotspot-interaction": "identifier", "qti-hottext-interaction": "identifier",
-    "qti-order-interaction": "identifier", "qti-graphic-order-interaction": "identifier",
-    "qti-text-entry-interaction": "string", "qti-extended-text-interaction": "string",
-    "qti-match-interaction": "directedPair", "qti-gap-match-interaction": "directedPair",
-    "qti-graphic-gap-match-interaction": "directedPair", "qti-associate-interaction": "pair",
-    "qti-graphic-associate-interaction": "pair", "qti-select-point-interaction": "point",
-    "qti-position-object-interaction": "point", "qti-slider-interaction": "float",
-}
 
 
 def read_declarations(root: etree._Element,

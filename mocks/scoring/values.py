@@ -20,10 +20,8 @@ from collections import Counter
 from typing import Any, Iterable
 
 from tbconform.mocks.scoring.errors import ResponseMisfit
+from tbconform.specs.qti.vocabulary import BASE_TYPES
 
-BASE_TYPES = frozenset({"identifier", "boolean", "integer", "float", "string", "point", "pair",
-                        "directedPair", "duration", "file", "uri", "intOrIdentifier"})
-CARDINALITIES = frozenset({"single", "multiple", "ordered", "record"})
 NUMERIC = frozenset({"integer", "float", "duration"})
 INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1
 _INT = re.compile(r"[+-]?\d+")

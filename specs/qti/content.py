@@ -15,9 +15,9 @@ from typing import Any, Iterable
 
 from lxml import etree
 
+from tbconform.specs.qti.vocabulary import QTI_NS
 from tbconform.specs.xmlsafe import XmlRefused, local_name, parse
 
-QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = (f"{QTI_NS} https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0_v1p0.xsd")
 TEMPLATE_BASE = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/"

@@ -78,6 +78,12 @@ INTERACTIONS: dict[str, Produces] = {
     "qti-portable-custom-interaction": _p(None, None),
 }
 
+# The base type a response declaration that leaves it out takes from its interaction: the one it
+# produces, or the most general of several (text entry, extended text: string; slider: float).
+IMPLIED_BASE_TYPES: dict[str, str] = {
+    name: next(iter(p.base_types)) if len(p.base_types) == 1 else "string" if "string" in p.base_types else "float"
+    for name, p in INTERACTIONS.items() if p.base_types}
+
 # Elements whose `identifier` is a choice the candidate can pick (must be unique in the item).
 CHOICES = frozenset({"qti-simple-choice", "qti-simple-associable-choice", "qti-gap-text",
                      "qti-gap-img", "qti-gap", "qti-hotspot-choice", "qti-associable-hotspot",
