@@ -59,6 +59,8 @@ QTI_DETECTION: dict[str, set[str]] = {
     "qti-validate-bomb-500": {"qti.xml.bomb-refused"},
 }
 
+NO_HISTORY = 0  # the QTI rules never read Caliper events: sandboxes here seed no activity history
+
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
@@ -90,7 +92,7 @@ def test_rules_are_registered_with_stable_ids_on_their_operations(catalog):
 
 
 def test_healthy_sandbox_passes_every_rule_and_cleans_up(catalog):
-    with run_sandbox(SandboxConfig()) as running:
+    with run_sandbox(SandboxConfig(history_weeks=NO_HISTORY)) as running:
         ctx, results, problems = _run_all(running, catalog)
         left = [i for i in running.sandbox.store.select("assessmentItems") if f'"{ctx.config.run_id}-' in i]
     assert {r.id for r in results} == set(RULES)
@@ -121,7 +123,7 @@ def test_every_qti_fault_has_its_detection_row():
 
 def _detect(fault: str, expected: set[str], catalog: Catalog) -> None:
     """Only `fault` on: exactly the `expected` rules fail (with a message), every other rule passes."""
-    with run_sandbox(SandboxConfig(faults=frozenset({fault}))) as running:
+    with run_sandbox(SandboxConfig(faults=frozenset({fault}), history_weeks=NO_HISTORY)) as running:
         _, results, _ = _run_all(running, catalog)
     failing = {r.id for r in results if r.status in ("failed", "error")}
     assert failing == expected, [(r.id, r.operation, r.status, r.message[:200]) for r in results
